@@ -1,0 +1,78 @@
+// The arithmetic seam: every GEMM of a model goes through a Multiplier (DESIGN.md §3).
+// A leaf library: raw pointers and a GEMM description, no Tensor.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace lmul::arith {
+
+// Which operand a value is; decides how a format quantises it: weights per tensor / channel
+// (a channel is a row of a rows×cols weight, i.e. an output feature of nn.Linear's (out, in)
+// weight), activations per tensor or per token (a token is a row), gradients with the
+// gradient format (fp8:hybrid → E5M2).
+enum class Role { weight, activation, gradient };
+
+// C = op(A)·op(B), all row-major fp32. op(A) is M×K, op(B) is K×N, C is M×N (row stride ldc).
+// ta: A is stored K×M (row stride lda) and used transposed; likewise tb for B stored N×K.
+// accumulate: C += op(A)·op(B) instead of C = op(A)·op(B).
+struct Gemm {
+  bool ta = false, tb = false;
+  int64_t M = 0, N = 0, K = 0;
+  const float* A = nullptr;
+  int64_t lda = 0;
+  const float* B = nullptr;
+  int64_t ldb = 0;
+  float* C = nullptr;
+  int64_t ldc = 0;
+  bool accumulate = false;
+};
+
+// One multiply arithmetic. A model owns one instance per GEMM site and pass, so an instance may
+// keep state (delayed-scaling amax history, a stochastic-rounding generator).
+class Multiplier {
+ public:
+  virtual ~Multiplier() = default;
+
+  // Canonical spec string with every option spelled out, e.g. "lmul:m=4,variant=bits,round=rne".
+  virtual std::string spec() const = 0;
+
+  // Rounds a rows×cols operand (row stride ld) into out (contiguous rows×cols) as the values this
+  // arithmetic multiplies (dequantised: fp32 numbers equal to the format's values times scale).
+  // Returns false and writes nothing when the arithmetic takes fp32 operands as they are.
+  virtual bool quantize(Role role, const float* x, int64_t rows, int64_t cols, int64_t ld,
+                        float* out) = 0;
+
+  // Forms the products of already-quantised operands as this arithmetic does, sums in fp32.
+  // May use the OpenMP pool (nested calls from a parallel region run on one thread).
+  virtual void gemm(const Gemm& g) = 0;
+
+  // batch GEMMs g_i = g with A, B, C advanced by i·stride_a, i·stride_b, i·stride_c floats.
+  virtual void gemm_batched(const Gemm& g, int64_t batch, int64_t stride_a, int64_t stride_b,
+                            int64_t stride_c);
+
+  // State kept across steps, for checkpoints (empty for stateless arithmetics).
+  virtual std::vector<uint8_t> state() const { return {}; }
+  virtual void set_state(std::span<const uint8_t> /*state*/) {}
+};
+
+// The exact fp32 GEMM (OpenBLAS sgemm): the reference every format's fast path reduces to.
+void sgemm(const Gemm& g);
+
+// Parses a spec string ("exact", "lmul:m=4", "fp8:e4m3,scale=delayed", ...) into a fresh
+// Multiplier. seed feeds stochastic rounding. Throws lmul::Error naming the spec, the bad part
+// and the allowed values.
+std::unique_ptr<Multiplier> make_multiplier(std::string_view spec, uint64_t seed = 0);
+
+// The registry table: one row per format (also what `lmul numerics --list` prints).
+struct FormatInfo {
+  const char* name;  // "exact", "float", "fp8", "lmul", ...
+  const char* help;  // one line: options and meaning
+  std::unique_ptr<Multiplier> (*make)(std::string_view options, uint64_t seed);
+};
+std::span<const FormatInfo> formats();
+
+}  // namespace lmul::arith

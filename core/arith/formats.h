@@ -1,0 +1,12 @@
+// Factories of the formats in the registry table (one .cpp per format under core/arith/).
+#pragma once
+#include <memory>
+#include <string_view>
+
+#include "core/arith/arith.h"
+
+namespace lmul::arith {
+
+std::unique_ptr<Multiplier> make_exact(std::string_view options, uint64_t seed);
+
+}  // namespace lmul::arith
