@@ -1,0 +1,25 @@
+// A GEMM site of a model (a Linear layer, the attention products, the head): the arithmetic of its
+// forward pass and of its backward pass (DESIGN.md §3: `backward = same | exact | SPEC`).
+#pragma once
+#include <memory>
+#include <string>
+
+#include "core/arith/arith.h"
+
+namespace lmul {
+
+struct GemmSite {
+  std::string name;  // e.g. "transformer.h.0.attn.c_attn"
+  std::unique_ptr<arith::Multiplier> forward;
+  std::unique_ptr<arith::Multiplier> backward;
+  // backward is the same spec as forward: the operands quantised in the forward pass are reused
+  // as they are, only the incoming gradient is quantised.
+  bool backward_same = true;
+
+  // forward_spec: any spec; backward_spec: "same", "exact" or a spec. seed feeds stochastic rounding.
+  static GemmSite make(std::string name, const std::string& forward_spec,
+                       const std::string& backward_spec, uint64_t seed);
+  static GemmSite exact(std::string name = "exact") { return make(std::move(name), "exact", "same", 0); }
+};
+
+}  // namespace lmul

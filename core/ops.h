@@ -1,0 +1,69 @@
+// The differentiable ops a GPT needs. One file per op under core/ops/: the kernel pair on raw
+// pointers at the top, the op (compute, then record the backward closure) at the bottom.
+// Shapes use llm.c's letters: B batch, T time, C channels, NH heads, hs head size, V vocabulary.
+#pragma once
+#include <cstdint>
+#include <span>
+
+#include "core/arith/arith.h"
+#include "core/gemm_site.h"
+#include "core/rng.h"
+#include "core/tensor.h"
+
+namespace lmul {
+
+// out[b,t,:] = wte[idx[b,t],:] + wpe[t,:]. idx has B·T ids in [0, V); wpe has ≥ T rows.
+Tensor embedding(const Tensor& wte, const Tensor& wpe, std::span<const int32_t> idx, int64_t B,
+                 int64_t T);
+// Gathers rows: out[i,:] = table[idx[i],:] (no positional part).
+Tensor gather_rows(const Tensor& table, std::span<const int32_t> idx);
+
+Tensor add(const Tensor& a, const Tensor& b);  // same shapes
+Tensor mul(const Tensor& a, const Tensor& b);  // elementwise, same shapes
+Tensor sum(const Tensor& x);                   // → one element
+Tensor mean(const Tensor& x);                  // → one element
+
+// y = x·wᵀ + b over the last dimension: x (..., Cin), w (Cout, Cin), b (Cout) or undefined.
+// The product goes through site (forward multiplier; the backward one for dx and dw).
+Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b, GemmSite& site);
+// Plain matrix product of 2-D tensors a (M,K)·b (K,N) through site.
+Tensor matmul(const Tensor& a, const Tensor& b, GemmSite& site);
+// Batched product over the leading dimension: a (G,M,K) or (G,K,M) if ta, b (G,K,N) or (G,N,K)
+// if tb → (G,M,N). Operands are quantised as activations (attention's Q·Kᵀ and P·V).
+Tensor bmm(const Tensor& a, const Tensor& b, bool ta, bool tb, GemmSite& site);
+
+// x with its values replaced by the multiplier's quantisation (role decides the granularity);
+// gradient passes straight through (STE: identity).
+Tensor quantize_ste(const Tensor& x, arith::Multiplier& m, arith::Role role);
+
+// (B,T,3C) → q, k, v each (B,NH,T,hs), in that order (nanoGPT's c_attn split).
+struct Heads {
+  Tensor q, k, v;
+};
+Heads split_qkv_heads(const Tensor& qkv, int64_t NH);
+// (B,NH,T,hs) → (B,T,C)
+Tensor merge_heads(const Tensor& y);
+// Transposes the two trailing... (G,M,N) → (G,N,M)
+Tensor transpose_last(const Tensor& x);
+// Same values under another shape (same numel); gradient reshaped back.
+Tensor reshape(const Tensor& x, const Shape& shape);
+
+// att (G,T,T) → P with P[g,i,j] = softmax over j ≤ i of scale·att[g,i,j], and 0 for j > i.
+Tensor causal_softmax(const Tensor& att, float scale);
+
+// LayerNorm over the last dimension, eps 1e-5 (PyTorch's default); bias may be undefined.
+Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps = 1e-5f);
+
+// GELU: exact 0.5·x·(1 + erf(x/√2)) as nn.GELU(), or the tanh approximation of GPT-2 / llm.c.
+Tensor gelu(const Tensor& x, bool tanh_approximation = false);
+
+// Inverted dropout: keep with probability 1-p, scale kept values by 1/(1-p). Identity when p == 0.
+// The mask is drawn from rng (counter-based: independent of the thread count) and redrawn, not
+// stored, in backward.
+Tensor dropout(const Tensor& x, float p, Rng& rng);
+
+// Mean cross-entropy of logits (N,V) against targets (N ids; -1 = ignored, as nanoGPT's
+// ignore_index), fused log-softmax + NLL. → one element.
+Tensor cross_entropy(const Tensor& logits, std::span<const int32_t> targets);
+
+}  // namespace lmul
