@@ -1,12 +1,14 @@
 // The subcommands of `lmul`, one file each; main.cpp lists them in this order.
 #pragma once
 #include <CLI/CLI.hpp>
-#include <functional>
 
 namespace lmul::apps {
 
 // Each registers its subcommand on app and sets its callback. Callbacks throw lmul::Error on bad
 // input (exit 2) and lmul::RuntimeFailure on runtime failures (exit 1).
+CLI::App* add_prepare(CLI::App& app);  // returns `prepare`, the parent of `prepare char|gpt2`
+void add_train(CLI::App& app);
+void add_sample(CLI::App& app);
 void add_numerics(CLI::App& app);
 
 }  // namespace lmul::apps

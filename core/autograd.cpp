@@ -32,9 +32,9 @@ void record(const Tensor& out, std::function<void()> backward) {
   tape.push_back({out.shared(), std::move(backward)});
 }
 
-void backward(const Tensor& loss) {
+void backward(const Tensor& loss, float seed) {
   if (loss.numel() != 1) throw Error("[backward] loss must have one element, got shape {}", shape_str(loss.shape()));
-  loss.grad()[0] += 1.0f;
+  loss.grad()[0] += seed;
   for (size_t i = tape.size(); i-- > 0;) {
     if (tape[i].out->grad) tape[i].backward();
     tape[i].backward = nullptr;  // release saved tensors as soon as they are used

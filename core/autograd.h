@@ -30,8 +30,9 @@ bool needs_grad(std::initializer_list<const Tensor*> inputs);
 // Records a backward closure for out. The closure runs only if out received a gradient.
 void record(const Tensor& out, std::function<void()> backward);
 
-// Seeds d(loss)/d(loss) = 1 (loss must be a one-element tensor) and runs the tape in reverse.
-void backward(const Tensor& loss);
+// Seeds d(loss)/d(loss) = seed (1; 1/k for k accumulated micro-batches) and runs the tape in
+// reverse. loss must have one element.
+void backward(const Tensor& loss, float seed = 1.0f);
 
 // Drops the tape without running it (e.g. after a forward whose loss is not needed).
 void clear_tape();

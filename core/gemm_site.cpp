@@ -2,8 +2,9 @@
 
 namespace lmul {
 
-GemmSite GemmSite::make(std::string name, const std::string& forward_spec,
-                        const std::string& backward_spec, uint64_t seed) {
+GemmSite GemmSite::make(std::string name, const Specs& specs, uint64_t seed) {
+  const std::string& forward_spec = specs.forward;
+  const std::string& backward_spec = specs.backward;
   GemmSite s;
   s.name = std::move(name);
   s.forward = arith::make_multiplier(forward_spec, seed);

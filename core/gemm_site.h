@@ -16,10 +16,13 @@ struct GemmSite {
   // as they are, only the incoming gradient is quantised.
   bool backward_same = true;
 
-  // forward_spec: any spec; backward_spec: "same", "exact" or a spec. seed feeds stochastic rounding.
-  static GemmSite make(std::string name, const std::string& forward_spec,
-                       const std::string& backward_spec, uint64_t seed);
-  static GemmSite exact(std::string name = "exact") { return make(std::move(name), "exact", "same", 0); }
+  // forward: any spec; backward: "same", "exact" or a spec.
+  struct Specs {
+    std::string forward = "exact", backward = "same";
+  };
+  // seed feeds stochastic rounding.
+  static GemmSite make(std::string name, const Specs& specs, uint64_t seed);
+  static GemmSite exact(std::string name = "exact") { return make(std::move(name), Specs{}, 0); }
 };
 
 }  // namespace lmul

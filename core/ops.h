@@ -28,8 +28,8 @@ Tensor mean(const Tensor& x);                  // → one element
 Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b, GemmSite& site);
 // Plain matrix product of 2-D tensors a (M,K)·b (K,N) through site.
 Tensor matmul(const Tensor& a, const Tensor& b, GemmSite& site);
-// Batched product over the leading dimension: a (G,M,K) or (G,K,M) if ta, b (G,K,N) or (G,N,K)
-// if tb → (G,M,N). Operands are quantised as activations (attention's Q·Kᵀ and P·V).
+// Batched product over the leading dimensions: a (...,M,K) or (...,K,M) if ta, b (...,K,N) or
+// (...,N,K) if tb → (...,M,N). Operands are quantised as activations (attention's Q·Kᵀ and P·V).
 Tensor bmm(const Tensor& a, const Tensor& b, bool ta, bool tb, GemmSite& site);
 
 // x with its values replaced by the multiplier's quantisation (role decides the granularity);
@@ -48,7 +48,7 @@ Tensor transpose_last(const Tensor& x);
 // Same values under another shape (same numel); gradient reshaped back.
 Tensor reshape(const Tensor& x, const Shape& shape);
 
-// att (G,T,T) → P with P[g,i,j] = softmax over j ≤ i of scale·att[g,i,j], and 0 for j > i.
+// att (...,T,T) → P with P[g,i,j] = softmax over j ≤ i of scale·att[g,i,j], and 0 for j > i.
 Tensor causal_softmax(const Tensor& att, float scale);
 
 // LayerNorm over the last dimension, eps 1e-5 (PyTorch's default); bias may be undefined.

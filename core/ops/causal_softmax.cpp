@@ -51,9 +51,9 @@ void causal_softmax_backward(float* datt, const float* P, const float* dP, int64
 }  // namespace
 
 Tensor causal_softmax(const Tensor& att, float scale) {
-  if (att.dim() != 3 || att.size(1) != att.size(2))
-    throw Error("[causal_softmax] expected (G,T,T), got {}", shape_str(att.shape()));
-  const int64_t G = att.size(0), T = att.size(1);
+  if (att.dim() < 2 || att.size(-1) != att.size(-2))
+    throw Error("[causal_softmax] expected (...,T,T), got {}", shape_str(att.shape()));
+  const int64_t T = att.size(-1), G = att.numel() / (T * T);
   Tensor P(att.shape());
   causal_softmax_forward(P.data(), att.data(), G, T, scale);
   if (needs_grad({&att})) {

@@ -1,5 +1,7 @@
 // Batched products through the arithmetic seam (attention's Q·Kᵀ and P·V), and a 2-D matmul.
 // Both operands are quantised as activations; the incoming gradient as a gradient.
+#include <algorithm>
+
 #include "core/autograd.h"
 #include "core/error.h"
 #include "core/ops.h"
@@ -23,16 +25,22 @@ void batched(arith::Multiplier& m, const float* A, bool ta, const float* B, bool
 }  // namespace
 
 Tensor bmm(const Tensor& a, const Tensor& b, bool ta, bool tb, GemmSite& site) {
-  if (a.dim() != 3 || b.dim() != 3 || a.size(0) != b.size(0))
-    throw Error("[bmm] expected (G,·,·) operands with the same G, got {} and {}",
+  // Leading dimensions are the batch: (..., rows, cols), the same leading shape for a and b.
+  const bool same_lead = a.dim() == b.dim() && a.dim() >= 3 &&
+                         std::equal(a.shape().begin(), a.shape().end() - 2, b.shape().begin());
+  if (!same_lead)
+    throw Error("[bmm] expected (...,·,·) operands with the same leading shape, got {} and {}",
                 shape_str(a.shape()), shape_str(b.shape()));
-  const int64_t G = a.size(0);
-  const int64_t M = ta ? a.size(2) : a.size(1), K = ta ? a.size(1) : a.size(2);
-  const int64_t Kb = tb ? b.size(2) : b.size(1), N = tb ? b.size(1) : b.size(2);
+  const int64_t G = a.numel() / (a.size(-1) * a.size(-2));
+  const int64_t M = ta ? a.size(-1) : a.size(-2), K = ta ? a.size(-2) : a.size(-1);
+  const int64_t Kb = tb ? b.size(-1) : b.size(-2), N = tb ? b.size(-2) : b.size(-1);
   if (K != Kb)
     throw Error("[bmm] inner dimensions differ: {}{} · {}{}", shape_str(a.shape()), ta ? "ᵀ" : "",
                 shape_str(b.shape()), tb ? "ᵀ" : "");
-  Tensor out({G, M, N});
+  Shape out_shape(a.shape().begin(), a.shape().end() - 2);
+  out_shape.push_back(M);
+  out_shape.push_back(N);
+  Tensor out(out_shape);
   Tensor aq = quantized(*site.forward, arith::Role::activation, a);
   Tensor bq = quantized(*site.forward, arith::Role::activation, b);
   batched(*site.forward, aq.data(), ta, bq.data(), tb, out.data(), G, M, N, K, false);

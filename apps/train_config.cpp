@@ -1,0 +1,250 @@
+#include "apps/train_config.h"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include "core/arith/arith.h"
+#include "core/error.h"
+
+namespace lmul::apps {
+
+std::vector<ConfigKey> config_keys(TrainConfig& c) {
+  constexpr double kBig = 1e12;
+  return {
+      {"out_dir", &c.out_dir, 0, 0, "", "run directory (config, metrics.jsonl, ckpt/)"},
+      {"dataset", &c.dataset, 0, 0, "", "prepared data directory (train.bin, val.bin, meta.json)"},
+      {"init_from", &c.init_from, 0, 0, "scratch|resume", "start fresh or resume out_dir's latest checkpoint"},
+      {"eval_interval", &c.eval_interval, 1, kBig, "", "iterations between evaluations"},
+      {"log_interval", &c.log_interval, 1, kBig, "", "iterations between metrics lines"},
+      {"eval_iters", &c.eval_iters, 1, kBig, "", "batches averaged per split at each evaluation"},
+      {"eval_only", &c.eval_only, 0, 0, "", "evaluate once and exit"},
+      {"always_save_checkpoint", &c.always_save_checkpoint, 0, 0, "", "checkpoint at every evaluation, not only on a new best val loss"},
+      {"checkpoint_interval", &c.checkpoint_interval, 0, kBig, "", "also write ckpt/latest every N iterations (0: off)"},
+      {"gradient_accumulation_steps", &c.gradient_accumulation_steps, 1, 1e6, "", "micro-batches per optimizer step"},
+      {"batch_size", &c.batch_size, 1, 1e6, "", "sequences per micro-batch"},
+      {"block_size", &c.block_size, 1, 1e6, "", "context length T"},
+      {"n_layer", &c.n_layer, 1, 1000, "", "transformer blocks"},
+      {"n_head", &c.n_head, 1, 1000, "", "attention heads (must divide n_embd)"},
+      {"n_embd", &c.n_embd, 1, 1e6, "", "embedding width C"},
+      {"vocab_size", &c.vocab_size, 0, 1e7, "", "vocabulary (0: the dataset's; larger pads like nanoGPT's 50304)"},
+      {"dropout", &c.dropout, 0, 0.999, "", "dropout probability"},
+      {"bias", &c.bias, 0, 0, "", "biases in Linear and LayerNorm layers"},
+      {"gelu", &c.gelu, 0, 0, "exact|tanh", "GELU form: exact erf (nn.GELU) or tanh approximation"},
+      {"learning_rate", &c.learning_rate, 0, 10, "", "peak learning rate"},
+      {"max_iters", &c.max_iters, 0, kBig, "", "optimizer steps"},
+      {"weight_decay", &c.weight_decay, 0, 10, "", "AdamW decoupled weight decay (≥2-D weights only)"},
+      {"beta1", &c.beta1, 0, 0.999999, "", "AdamW β1"},
+      {"beta2", &c.beta2, 0, 0.999999, "", "AdamW β2"},
+      {"eps", &c.eps, 1e-30, 1, "", "AdamW ε"},
+      {"grad_clip", &c.grad_clip, 0, 1e6, "", "global gradient-norm clip (0: off)"},
+      {"decay_lr", &c.decay_lr, 0, 0, "", "warmup + cosine decay (false: constant learning_rate)"},
+      {"warmup_iters", &c.warmup_iters, 0, kBig, "", "linear warmup iterations"},
+      {"lr_decay_iters", &c.lr_decay_iters, 1, kBig, "", "iteration where the cosine reaches min_lr"},
+      {"min_lr", &c.min_lr, 0, 10, "", "final learning rate"},
+      {"seed", &c.seed, 0, 9.2e18, "", "seed of init, batches and dropout"},
+      {"threads", &c.threads, 0, 4096, "", "threads (0: all cores)"},
+      {"arith.linear", &c.arith.linear, 0, 0, "", "arithmetic of the Linear layers (q/k/v, proj, fc)"},
+      {"arith.attention", &c.arith.attention, 0, 0, "", "arithmetic of Q·Kᵀ and P·V"},
+      {"arith.head", &c.arith.head, 0, 0, "", "arithmetic of lm_head"},
+      {"arith.embedding", &c.arith.embedding, 0, 0, "", "quantisation of the wte/wpe tables"},
+      {"arith.backward", &c.arith.backward, 0, 0, "", "gradient GEMMs: same | exact | SPEC"},
+  };
+}
+
+namespace {
+std::string known_keys(TrainConfig& c) {
+  std::string s;
+  for (auto& k : config_keys(c)) s += (s.empty() ? "" : ", ") + k.name;
+  return s;
+}
+
+ConfigKey& find_key(std::vector<ConfigKey>& keys, TrainConfig& c, const std::string& name,
+                    const std::string& where) {
+  for (auto& k : keys)
+    if (k.name == name) return k;
+  throw Error("{}: unknown key '{}' (known keys: {})", where, name, known_keys(c));
+}
+
+void set_from_toml(ConfigKey& k, const toml::node& n, const std::string& where) {
+  const std::string at = fmt::format("{}: key '{}'", where, k.name);
+  std::visit(
+      [&](auto* p) {
+        using T = std::remove_pointer_t<decltype(p)>;
+        if constexpr (std::is_same_v<T, int64_t>) {
+          if (!n.is_integer()) throw Error("{} must be an integer", at);
+          *p = n.as_integer()->get();
+        } else if constexpr (std::is_same_v<T, double>) {
+          if (n.is_integer()) *p = static_cast<double>(n.as_integer()->get());
+          else if (n.is_floating_point()) *p = n.as_floating_point()->get();
+          else throw Error("{} must be a number", at);
+        } else if constexpr (std::is_same_v<T, bool>) {
+          if (!n.is_boolean()) throw Error("{} must be true or false", at);
+          *p = n.as_boolean()->get();
+        } else {
+          if (!n.is_string()) throw Error("{} must be a string", at);
+          *p = n.as_string()->get();
+        }
+      },
+      k.value);
+}
+
+void set_from_text(ConfigKey& k, std::string v, const std::string& where) {
+  const std::string at = fmt::format("{}: {}={}", where, k.name, v);
+  std::visit(
+      [&](auto* p) {
+        using T = std::remove_pointer_t<decltype(p)>;
+        char* end = nullptr;
+        errno = 0;
+        if constexpr (std::is_same_v<T, int64_t>) {
+          long long x = std::strtoll(v.c_str(), &end, 10);
+          if (v.empty() || *end || errno) throw Error("{}: not an integer", at);
+          *p = x;
+        } else if constexpr (std::is_same_v<T, double>) {
+          double x = std::strtod(v.c_str(), &end);
+          if (v.empty() || *end || errno || !std::isfinite(x)) throw Error("{}: not a number", at);
+          *p = x;
+        } else if constexpr (std::is_same_v<T, bool>) {
+          if (v == "true" || v == "1") *p = true;
+          else if (v == "false" || v == "0") *p = false;
+          else throw Error("{}: must be true or false", at);
+        } else {
+          if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front())
+            v = v.substr(1, v.size() - 2);
+          *p = v;
+        }
+      },
+      k.value);
+}
+
+void walk(const toml::table& t, const std::string& prefix, std::vector<ConfigKey>& keys,
+          TrainConfig& c, const std::string& file) {
+  for (const auto& [key, node] : t) {
+    const std::string name = prefix + std::string(key.str());
+    if (const auto* sub = node.as_table()) {
+      if (prefix.empty() && name == "arith") {
+        walk(*sub, "arith.", keys, c, file);
+        continue;
+      }
+      throw Error("{}: unknown table [{}] (the only table is [arith])", file, name);
+    }
+    const auto& src = node.source();
+    set_from_toml(find_key(keys, c, name, fmt::format("{}:{}", file, src.begin.line)), node,
+                  fmt::format("{}:{}", file, src.begin.line));
+  }
+}
+}  // namespace
+
+void apply_override(TrainConfig& c, const std::string& assignment, const std::string& source) {
+  const size_t eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw Error("{} '{}': expected key=value, e.g. --set max_iters=100", source, assignment);
+  auto keys = config_keys(c);
+  set_from_text(find_key(keys, c, assignment.substr(0, eq), source), assignment.substr(eq + 1), source);
+}
+
+TrainConfig load_config(const std::string& path, const std::vector<std::string>& overrides) {
+  TrainConfig c;
+  c.source = path;
+  toml::table t;
+  try {
+    t = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    const auto& s = e.source();
+    if (!s.path) throw Error("{}: cannot read the config file", path);
+    throw Error("{}:{}:{}: {}", path, s.begin.line, s.begin.column, e.description());
+  }
+  auto keys = config_keys(c);
+  walk(t, "", keys, c, path);
+  for (const auto& o : overrides) apply_override(c, o, "--set");
+  validate(c);
+  return c;
+}
+
+void validate(TrainConfig& c) {
+  const std::string& f = c.source.empty() ? std::string("config") : c.source;
+  for (auto& k : config_keys(c)) {
+    std::visit(
+        [&](auto* p) {
+          using T = std::remove_pointer_t<decltype(p)>;
+          if constexpr (std::is_same_v<T, int64_t> || std::is_same_v<T, double>) {
+            const double v = static_cast<double>(*p);
+            if (v < k.lo || v > k.hi)
+              throw Error("{}: {}={} is out of range (allowed {}..{})", f, k.name, *p, k.lo, k.hi);
+          } else if constexpr (std::is_same_v<T, std::string>) {
+            if (!k.choices.empty() && ("|" + k.choices + "|").find("|" + *p + "|") == std::string::npos)
+              throw Error("{}: {}='{}' is not allowed (choose {})", f, k.name, *p, k.choices);
+            if (k.choices.empty() && p->empty()) throw Error("{}: {} must not be empty", f, k.name);
+          }
+        },
+        k.value);
+  }
+  if (c.n_embd % c.n_head != 0)
+    throw Error("{}: n_embd={} is not divisible by n_head={} (choose n_head dividing n_embd)", f,
+                c.n_embd, c.n_head);
+  if (c.decay_lr && c.lr_decay_iters <= c.warmup_iters)
+    throw Error("{}: lr_decay_iters={} must be greater than warmup_iters={} (or set decay_lr=false)",
+                f, c.lr_decay_iters, c.warmup_iters);
+  if (c.min_lr > c.learning_rate)
+    throw Error("{}: min_lr={} is above learning_rate={}", f, c.min_lr, c.learning_rate);
+  const std::pair<const char*, std::string*> sites[] = {
+      {"arith.linear", &c.arith.linear}, {"arith.attention", &c.arith.attention},
+      {"arith.head", &c.arith.head}, {"arith.embedding", &c.arith.embedding}};
+  for (auto [key, spec] : sites) {
+    try {
+      *spec = arith::make_multiplier(*spec)->spec();  // canonical form
+    } catch (const Error& e) {
+      throw Error("{}: {}: {}", f, key, e.what());
+    }
+  }
+  if (c.arith.backward != "same" && c.arith.backward != "exact") {
+    try {
+      c.arith.backward = arith::make_multiplier(c.arith.backward)->spec();
+    } catch (const Error& e) {
+      throw Error("{}: arith.backward (same | exact | SPEC): {}", f, e.what());
+    }
+  }
+}
+
+std::string to_toml(TrainConfig& c) {
+  toml::table root, arith;
+  for (auto& k : config_keys(c)) {
+    toml::table& t = k.name.starts_with("arith.") ? arith : root;
+    const std::string key = k.name.starts_with("arith.") ? k.name.substr(6) : k.name;
+    std::visit([&](auto* p) { t.insert_or_assign(key, *p); }, k.value);
+  }
+  root.insert_or_assign("arith", arith);
+  std::ostringstream s;
+  s << "# resolved configuration written by lmul train\n" << root << "\n";
+  return s.str();
+}
+
+nlohmann::ordered_json to_json(TrainConfig& c) {
+  nlohmann::ordered_json j, a;
+  for (auto& k : config_keys(c)) {
+    auto& t = k.name.starts_with("arith.") ? a : j;
+    const std::string key = k.name.starts_with("arith.") ? k.name.substr(6) : k.name;
+    std::visit([&](auto* p) { t[key] = *p; }, k.value);
+  }
+  j["arith"] = a;
+  return j;
+}
+
+nn::GPTConfig model_config(const TrainConfig& c, int64_t vocab_size) {
+  nn::GPTConfig m;
+  m.block_size = c.block_size;
+  m.vocab_size = vocab_size;
+  m.n_layer = c.n_layer;
+  m.n_head = c.n_head;
+  m.n_embd = c.n_embd;
+  m.dropout = static_cast<float>(c.dropout);
+  m.bias = c.bias;
+  m.gelu_tanh = c.gelu == "tanh";
+  return m;
+}
+
+}  // namespace lmul::apps

@@ -1,0 +1,62 @@
+#include "data/token_dataset.h"
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "core/error.h"
+
+namespace lmul::data {
+
+TokenDataset::TokenDataset(const std::string& dir) : dir_(dir) {
+  namespace fs = std::filesystem;
+  if (!fs::is_directory(dir))
+    throw Error("dataset '{}' is not a directory (create it with `lmul prepare char --input FILE --out {}`)", dir, dir);
+  const std::string meta_path = dir + "/meta.json";
+  std::ifstream in(meta_path);
+  if (!in) throw Error("{}: missing (is '{}' a directory made by `lmul prepare`?)", meta_path, dir);
+  try {
+    meta_ = nlohmann::json::parse(in);
+    vocab_size_ = meta_.at("vocab_size").get<int64_t>();
+  } catch (const std::exception& e) {
+    throw Error("{}: corrupt meta.json ({}); prepare the data again", meta_path, e.what());
+  }
+  if (vocab_size_ <= 0 || vocab_size_ > 65536)
+    throw Error("{}: vocab_size {} out of range 1..65536", meta_path, vocab_size_);
+  for (auto [split, file] : {std::pair{&train_, "train.bin"}, std::pair{&val_, "val.bin"}}) {
+    const std::string p = dir + "/" + file;
+    if (!fs::exists(p)) throw Error("{}: missing; prepare the data with `lmul prepare`", p);
+    *split = MappedFile(p);
+    if (split->size() % 2 != 0) throw Error("{}: odd size {}: not a uint16 token file", p, split->size());
+  }
+}
+
+int64_t TokenDataset::tokens(Split s) const {
+  return static_cast<int64_t>((s == Split::train ? train_ : val_).size() / 2);
+}
+
+void TokenDataset::batch(Split s, int64_t B, int64_t T, Rng& rng, std::vector<int32_t>& x,
+                         std::vector<int32_t>& y) const {
+  const MappedFile& f = s == Split::train ? train_ : val_;
+  const int64_t n = tokens(s);
+  if (n <= T)
+    throw Error("block_size={} is too large for {}: it has only {} tokens (lower block_size)", T,
+                f.path(), n);
+  x.resize(static_cast<size_t>(B * T));
+  y.resize(static_cast<size_t>(B * T));
+  const uint8_t* d = f.data();
+  for (int64_t b = 0; b < B; ++b) {
+    const auto i = static_cast<int64_t>(rng.uniform_int(static_cast<uint64_t>(n - T)));
+    for (int64_t t = 0; t <= T; ++t) {
+      uint16_t v;
+      std::memcpy(&v, d + 2 * (i + t), 2);
+      if (v >= vocab_size_)
+        throw Error("{}: token {} at position {} is ≥ vocab_size {} (data and meta.json disagree)",
+                    f.path(), v, i + t, vocab_size_);
+      if (t < T) x[static_cast<size_t>(b * T + t)] = v;
+      if (t > 0) y[static_cast<size_t>(b * T + t - 1)] = v;
+    }
+  }
+}
+
+}  // namespace lmul::data

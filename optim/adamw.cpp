@@ -1,0 +1,75 @@
+#include "optim/adamw.h"
+
+#include <cmath>
+
+namespace lmul::optim {
+
+AdamW::AdamW(nn::Parameters& params, const AdamWConfig& config) : params_(params), c_(config) {
+  for (auto& p : params_) {
+    m_.push_back(Tensor::zeros(p.value.shape()));
+    v_.push_back(Tensor::zeros(p.value.shape()));
+  }
+}
+
+void AdamW::step(float lr) {
+  ++t_;
+  const double bc1 = 1.0 - std::pow(static_cast<double>(c_.beta1), static_cast<double>(t_));
+  const double bc2 = 1.0 - std::pow(static_cast<double>(c_.beta2), static_cast<double>(t_));
+  const float step_size = static_cast<float>(lr / bc1);
+  const float bc2_sqrt = static_cast<float>(std::sqrt(bc2));
+  const float b1 = c_.beta1, b2 = c_.beta2, eps = c_.eps;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    auto& p = params_[i];
+    const float decay = p.decay ? 1.0f - lr * c_.weight_decay : 1.0f;
+    float* w = p.value.data();
+    const float* g = p.value.grad();
+    float* m = m_[i].data();
+    float* v = v_[i].data();
+    const int64_t n = p.value.numel();
+#pragma omp parallel for schedule(static)
+    for (int64_t j = 0; j < n; ++j) {
+      w[j] *= decay;
+      m[j] = b1 * m[j] + (1.0f - b1) * g[j];
+      v[j] = b2 * v[j] + (1.0f - b2) * g[j] * g[j];
+      const float denom = std::sqrt(v[j]) / bc2_sqrt + eps;
+      w[j] -= step_size * m[j] / denom;
+    }
+  }
+}
+
+void AdamW::zero_grad() {
+  for (auto& p : params_) p.value.zero_grad();
+}
+
+float clip_grad_norm(nn::Parameters& params, float max_norm) {
+  double total = 0;
+  for (auto& p : params) {
+    if (!p.value.has_grad()) continue;
+    const float* g = p.value.grad();
+    double s = 0;
+    for (int64_t j = 0; j < p.value.numel(); ++j) s += static_cast<double>(g[j]) * g[j];
+    total += s;
+  }
+  const float norm = static_cast<float>(std::sqrt(total));
+  if (max_norm > 0) {
+    const float coef = max_norm / (norm + 1e-6f);
+    if (coef < 1.0f)
+      for (auto& p : params) {
+        if (!p.value.has_grad()) continue;
+        for (float& g : p.value.grad_values()) g *= coef;
+      }
+  }
+  return norm;
+}
+
+float LrSchedule::at(int64_t it) const {
+  if (!decay) return learning_rate;
+  if (it < warmup_iters)
+    return learning_rate * static_cast<float>(it + 1) / static_cast<float>(warmup_iters + 1);
+  if (it > lr_decay_iters) return min_lr;
+  const double ratio = static_cast<double>(it - warmup_iters) / static_cast<double>(lr_decay_iters - warmup_iters);
+  const double coeff = 0.5 * (1.0 + std::cos(M_PI * ratio));
+  return static_cast<float>(min_lr + coeff * (learning_rate - min_lr));
+}
+
+}  // namespace lmul::optim
