@@ -96,6 +96,7 @@ void add_sample(CLI::App& app) {
     const std::string ckpt = (run / "ckpt" / (a->checkpoint + ".safetensors")).string();
     if (!fs::exists(ckpt)) throw Error("{}: missing (train the run first)", ckpt);
     if (!fs::exists(run / "config.toml")) throw Error("{}: missing: not an lmul run directory", (run / "config.toml").string());
+    read_checkpoint_meta(ckpt);  // a corrupt checkpoint is reported before anything else
     TrainConfig c = load_config((run / "config.toml").string(), {});
     CharCodec codec(c.dataset);
     nn::GPT model(model_config(c, c.vocab_size > 0 ? c.vocab_size : static_cast<int64_t>(codec.chars.size())), c.arith,

@@ -1,0 +1,84 @@
+// The lmul binary from outside: exit codes and one-line errors on bad input.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "test_helpers.h"
+
+using namespace lmul::testing;
+
+namespace {
+// Exit code 2 and a single "lmul: error: ..." line containing `what`.
+void expect_usage_error(const RunResult& r, const std::string& what) {
+  INFO(r.output);
+  CHECK(r.exit_code == 2);
+  CHECK(r.output.find("lmul: error: ") != std::string::npos);
+  CHECK(r.output.find(what) != std::string::npos);
+  CHECK(std::count(r.output.begin(), r.output.end(), '\n') == 1);
+}
+std::string tiny_config(const TempDir& d, const std::string& extra = "") {
+  write_file(d / "c.toml", "dataset = \"" + shakespeare_char_dir() + "\"\nout_dir = \"" + (d / "run") +
+                               "\"\nn_layer = 1\nn_head = 2\nn_embd = 16\nblock_size = 16\nbatch_size = 2\n"
+                               "max_iters = 3\neval_interval = 2\neval_iters = 1\nwarmup_iters = 1\nlr_decay_iters = 3\n" + extra);
+  return d / "c.toml";
+}
+}  // namespace
+
+TEST_SUITE("cli") {
+TEST_CASE("help describes the subcommands and exits 0") {
+  auto r = run_lmul("--help");
+  CHECK(r.exit_code == 0);
+  for (const char* s : {"prepare", "train", "sample", "numerics"}) CHECK(r.output.find(s) != std::string::npos);
+  CHECK(run_lmul("train --help").exit_code == 0);
+  CHECK(run_lmul("sample --help").output.find("--temperature") != std::string::npos);
+}
+
+TEST_CASE("no subcommand or an unknown option is a usage error (exit 2)") {
+  CHECK(run_lmul("").exit_code == 2);
+  CHECK(run_lmul("train --frobnicate x").exit_code == 2);
+}
+
+TEST_CASE("prepare char: missing input names the file") {
+  TempDir d;
+  expect_usage_error(run_lmul("prepare char --input /nonexistent/x.txt --out " + (d / "o")), "/nonexistent/x.txt");
+  write_file(d / "empty.txt", "");
+  expect_usage_error(run_lmul("prepare char --input " + (d / "empty.txt") + " --out " + (d / "o")), "empty");
+}
+
+TEST_CASE("train: unknown key, missing data, block_size larger than the data") {
+  TempDir d;
+  expect_usage_error(run_lmul("train " + tiny_config(d, "n_layers = 2\n")), "unknown key 'n_layers'");
+  expect_usage_error(run_lmul("train " + tiny_config(d) + " --set dataset=/nonexistent/ds"), "/nonexistent/ds");
+  // a dataset whose val split is shorter than block_size
+  write_file(d / "small.txt", std::string(200, 'a') + "b");
+  CHECK(run_lmul("prepare char --input " + (d / "small.txt") + " --out " + (d / "small")).exit_code == 0);
+  expect_usage_error(run_lmul("train " + tiny_config(d) + " --set dataset=" + (d / "small") + " --set block_size=64"),
+                     "block_size=64 is too large");
+  CHECK(!std::filesystem::exists(d / "run/metrics.jsonl"));  // nothing half-written
+  expect_usage_error(run_lmul("train " + tiny_config(d) + " --set n_head=3"), "not divisible by n_head=3");
+}
+
+TEST_CASE("train refuses to overwrite an existing run, and sample reads it") {
+  TempDir d;
+  const std::string cfg = tiny_config(d);
+  auto r = run_lmul("train -q " + cfg);
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  expect_usage_error(run_lmul("train " + cfg), "already holds a run");
+  auto s = run_lmul("sample " + (d / "run") + " --max-new-tokens 20 --prompt ROMEO");
+  INFO(s.output);
+  CHECK(s.exit_code == 0);
+  CHECK(s.output.rfind("ROMEO", 0) == 0);
+  CHECK(s.output.size() >= 25);
+}
+
+TEST_CASE("sample: a missing or unreadable run dir is a one-line error") {
+  TempDir d;
+  expect_usage_error(run_lmul("sample /nonexistent/run"), "/nonexistent/run");
+  std::filesystem::create_directories(d / "run/ckpt");
+  write_file(d / "run/ckpt/latest.safetensors", "garbage");
+  write_file(d / "run/config.toml", "n_layer = 1\n");
+  expect_usage_error(run_lmul("sample " + (d / "run")), "latest.safetensors");
+}
+}

@@ -1,0 +1,69 @@
+// Shared test fixtures: temporary directories, running the lmul binary, a prepared dataset.
+#pragma once
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "data/char_prepare.h"
+
+namespace lmul::testing {
+
+// A fresh directory under the system temp dir, removed at scope exit.
+struct TempDir {
+  std::filesystem::path path;
+  TempDir() {
+    char tmpl[] = "/tmp/lmul_test_XXXXXX";
+    path = ::mkdtemp(tmpl);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+  std::string operator/(const std::string& name) const { return (path / name).string(); }
+};
+
+inline void write_file(const std::string& path, const std::string& text) {
+  std::ofstream(path, std::ios::binary) << text;
+}
+inline std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+struct RunResult {
+  int exit_code;
+  std::string output;  // stdout and stderr together
+};
+// Runs `lmul ARGS` through the shell (stdin from /dev/null unless given).
+inline RunResult run_lmul(const std::string& args, const std::string& stdin_file = "/dev/null") {
+  const std::string cmd = std::string(LMUL_BINARY) + " " + args + " < " + stdin_file + " 2>&1";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  const int status = ::pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+inline std::string shakespeare() { return std::string(LMUL_SHARED_DIR) + "/data/tinyshakespeare/input.txt"; }
+
+// Tiny Shakespeare prepared at char level once per test binary run.
+inline const std::string& shakespeare_char_dir() {
+  static TempDir dir;
+  static bool done = false;
+  if (!done) {
+    data::prepare_char(shakespeare(), dir.path.string());
+    done = true;
+  }
+  static std::string p = dir.path.string();
+  return p;
+}
+
+}  // namespace lmul::testing
