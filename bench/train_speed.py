@@ -1,0 +1,103 @@
+"""Side-by-side training speed: lmul against PyTorch on the same model, data and thread count.
+
+For each config (the baby Shakespeare GPT and the 6-layer one), runs lmul and PyTorch
+alternately for --rounds rounds (interleaved, so machine noise hits both alike), each round a
+fixed number of timed steps after untimed warmup steps, and prints a markdown table of medians:
+ms/step, tokens/s, achieved GFLOP/s (nanoGPT's estimate_mfu count: 6N + 12·L·H·Q·T per token,
+N = parameters without wpe) and lmul's speed-up. Dropout is 0 in both (the same work per step).
+
+  /usr/bin/python3 bench/train_speed.py --lmul build/apps/lmul --data datasets/shakespeare_char \
+      --threads 2 --rounds 3
+
+PyTorch runs with OMP_WAIT_POLICY=passive (DESIGN.md §2); lmul with the environment as given.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+CONFIGS = {
+    "baby 4/4/128, T=64, B=12": dict(config="configs/shakespeare_char_cpu.toml", n_layer=4, n_head=4,
+                                      n_embd=128, block_size=64, batch_size=12, steps=60, warmup=10),
+    "6/6/384, T=256, B=64": dict(config="configs/shakespeare_char.toml", n_layer=6, n_head=6, n_embd=384,
+                                 block_size=256, batch_size=64, steps=6, warmup=2),
+}
+
+
+def flops_per_token(c, vocab):
+    C, L, T = c["n_embd"], c["n_layer"], c["block_size"]
+    n = vocab * C + L * (12 * C * C + 2 * C) + C  # wte + blocks (no bias) + ln_f; wpe excluded
+    return 6 * n + 12 * L * c["n_head"] * (C // c["n_head"]) * T
+
+
+def run_lmul(args, c, extra):
+    with tempfile.TemporaryDirectory() as d:
+        sets = ["dataset=" + args.data, "out_dir=" + d + "/run", "max_iters=%d" % (c["steps"] + c["warmup"]),
+                "eval_interval=1000000", "eval_iters=1", "log_interval=1", "dropout=0",
+                "threads=%d" % args.threads, "lr_decay_iters=%d" % (c["steps"] + c["warmup"] + 1),
+                "warmup_iters=1"] + extra
+        cmd = [args.lmul, "train", "-q", os.path.join(ROOT, c["config"])]
+        for s in sets:
+            cmd += ["--set", s]
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        lines = [json.loads(l) for l in open(d + "/run/metrics.jsonl")][1:]
+        ms = [l["ms_per_step"] for l in lines if "ms_per_step" in l][c["warmup"]:]
+        return statistics.median(ms)
+
+
+def run_torch(args, c):
+    env = dict(os.environ, OMP_WAIT_POLICY="passive")
+    cmd = ["/usr/bin/python3", os.path.join(HERE, "pytorch_train_bench.py"), "--data", args.data,
+           "--n-layer", str(c["n_layer"]), "--n-head", str(c["n_head"]), "--n-embd", str(c["n_embd"]),
+           "--block-size", str(c["block_size"]), "--batch-size", str(c["batch_size"]),
+           "--vocab-size", str(args.vocab), "--steps", str(c["steps"]), "--warmup", str(c["warmup"]),
+           "--threads", str(args.threads), "--dropout", "0"]
+    out = subprocess.run(cmd, check=True, env=env, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])["ms_per_step_median"]
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--lmul", default=os.path.join(ROOT, "build/apps/lmul"))
+    p.add_argument("--data", default=os.path.join(ROOT, "datasets/shakespeare_char"))
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--only", default="", help="substring of the config names to run")
+    p.add_argument("--arith", default="", help="e.g. arith.linear=lmul:m=4 for lmul (PyTorch stays exact)")
+    args = p.parse_args()
+    args.vocab = json.load(open(os.path.join(args.data, "meta.json")))["vocab_size"]
+    extra = [args.arith] if args.arith else []
+    rows = []
+    for name, c in CONFIGS.items():
+        if args.only and args.only not in name:
+            continue
+        lm, pt = [], []
+        for r in range(args.rounds):
+            lm.append(run_lmul(args, c, extra))
+            pt.append(run_torch(args, c))
+            print("%s round %d: lmul %.1f ms, pytorch %.1f ms" % (name, r + 1, lm[-1], pt[-1]), file=sys.stderr)
+        tok = c["batch_size"] * c["block_size"]
+        f = flops_per_token(c, args.vocab)
+        ml, mp = statistics.median(lm), statistics.median(pt)
+        rows.append("| %s | %.1f | %.0f | %.1f | %.1f | %.0f | %.1f | **%.2f×** |" % (
+            name, ml, tok / ml * 1e3, f * tok / ml / 1e6, mp, tok / mp * 1e3, f * tok / mp / 1e6, mp / ml))
+    print("%s, %d threads, %s; `%s`" % (datetime.date.today(), args.threads, platform.processor() or platform.machine(),
+                                       " ".join(["bench/train_speed.py"] + sys.argv[1:])))
+    print()
+    print("| config | lmul ms/step | lmul tokens/s | lmul GFLOP/s | PyTorch ms/step | PyTorch tokens/s | PyTorch GFLOP/s | lmul speed-up |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(r)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages lmul builds with (only those missing). PyTorch (python3-torch)
+# is only for regenerating golden values and the side-by-side benchmark: pass --with-torch.
+set -euo pipefail
+pkgs=(build-essential cmake pkg-config libopenblas-openmp-dev libfmt-dev libcli11-dev doctest-dev
+      libtomlplusplus-dev nlohmann-json3-dev libicu-dev)
+if [[ "${1:-}" == "--with-torch" ]]; then pkgs+=(python3-torch python3-numpy); fi
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}"
+  SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
