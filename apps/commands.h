@@ -8,5 +8,6 @@ namespace lmul::apps {
 // Each registers its subcommand on app and sets its callback. Callbacks throw lmul::Error on bad
 // input (exit 2) and lmul::RuntimeFailure on runtime failures (exit 1).
 void add_numerics(CLI::App& app);
+void add_compare(CLI::App& app);
 
 }  // namespace lmul::apps
