@@ -59,7 +59,9 @@ std::string brace_names(const std::vector<std::string>& names) {
   const std::string& first = names.front();
   const auto digit = [](char ch) { return std::isdigit(static_cast<unsigned char>(ch)) != 0; };
   while (prefix > 0 && digit(first[prefix - 1])) --prefix;
-  while (suffix > 0 && digit(first[first.size() - suffix])) --suffix;
+  // A suffix starts at a separator ("_run"), not inside a word: {"alpha", "beta"} keeps its "a"s.
+  const auto word = [](char ch) { return std::isalnum(static_cast<unsigned char>(ch)) != 0; };
+  while (suffix > 0 && word(first[first.size() - suffix])) --suffix;
   std::vector<std::string> middles;
   for (const auto& n : names) middles.push_back(n.substr(prefix, n.size() - prefix - suffix));
   return fmt::format("{}{{{}}}{}", names.front().substr(0, prefix), fmt::join(middles, ","),

@@ -44,7 +44,7 @@ std::string config_diff(const Comparison& c, size_t ref, size_t i) {
   std::string out;
   for (KeyRole role : {KeyRole::arith, KeyRole::setup, KeyRole::length, KeyRole::seed})
     for (const auto& k : differing_keys({c.configs[ref], c.configs[i]}, role))
-      out += fmt::format("{}{}: {} → {}", out.empty() ? "" : "<br>", xml_escape(k),
+      out += fmt::format("{}{}: {} → {}", out.empty() ? "" : "<br/>", xml_escape(k),
                          xml_escape(value_text(c.configs[ref], k)), xml_escape(value_text(c.configs[i], k)));
   return out.empty() ? "same config" : out;
 }
@@ -56,7 +56,7 @@ std::string optional_number(const std::optional<double>& v) {
 }  // namespace
 
 std::string html_report(const Comparison& c, const Table& table, const std::string& svg) {
-  std::string h = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+  std::string h = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n"
                   "<title>lmul compare</title>\n<style>";
   h += kStyle;
   h += "</style>\n</head>\n<body>\n<h1>lmul compare</h1>\n";
@@ -91,7 +91,7 @@ std::string html_report(const Comparison& c, const Table& table, const std::stri
     for (size_t i : c.groups[g].runs) {
       const auto seed = config_seed(c.runs[i].config);
       h += fmt::format(
-          "<tr><td class=\"text\"><span class=\"swatch\" style=\"background:{}\"></span>{}<br><code>{}</code></td>"
+          "<tr><td class=\"text\"><span class=\"swatch\" style=\"background:{}\"></span>{}<br/><code>{}</code></td>"
           "<td class=\"text\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"diff\">{}</td></tr>\n",
           group_color(c, g), xml_escape(c.runs[i].name), xml_escape(c.runs[i].dir.string()),
           xml_escape(arith_label(c.runs[i].config)), seed ? fmt::format("{}", *seed) : "—",
