@@ -17,6 +17,7 @@ namespace {
 constexpr const char* kFont = "font-family=\"'DejaVu Sans', 'Helvetica Neue', Helvetica, Arial, sans-serif\"";
 // Margins of a panel's plotting area inside its cell, px.
 constexpr double kLeft = 62, kRight = 18, kTop = 34, kBottom = 50;
+constexpr double kInset = 6;
 constexpr double kTitleHeight = 40, kLegendRow = 24, kLegendTop = 6;
 
 // Rough text width for layout: DejaVu Sans at 13 px averages ~7.4 px per character.
@@ -45,8 +46,10 @@ void render_panel(std::string& out, const Panel& p, bool log_y, double x0, doubl
   const Axis ax = linear_axis(std::min(0.0, xr.lo), xr.hi, 7);
   const Axis ay = log_y ? log_axis(yr.lo, yr.hi, 9) : linear_axis(yr.lo, yr.hi, 9);
   const double left = x0 + kLeft, top = y0 + kTop, pw = w - kLeft - kRight, ph = h - kTop - kBottom;
-  const auto px = [&](double x) { return left + axis_fraction(ax, x) * pw; };
-  const auto py = [&](double y) { return top + (1 - axis_fraction(ay, y)) * ph; };
+  // Data sit a few px inside the frame (as matplotlib's margins) so markers at the ends of the
+  // range are not cut in half by the clip.
+  const auto px = [&](double x) { return left + kInset + axis_fraction(ax, x) * (pw - 2 * kInset); };
+  const auto py = [&](double y) { return top + kInset + (1 - axis_fraction(ay, y)) * (ph - 2 * kInset); };
 
   out += fmt::format("<g class=\"panel\">\n<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"14\" font-weight=\"600\" "
                      "text-anchor=\"middle\">{}</text>\n", left + pw / 2, y0 + 20, xml_escape(p.title));
