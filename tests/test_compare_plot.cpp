@@ -160,6 +160,31 @@ TEST_CASE("a NaN breaks a curve into two lines and --log-y labels the axis") {
   CHECK(svg.find("nan") == std::string::npos);
 }
 
+TEST_CASE("a diverging run's spike leaves the frame instead of stretching the loss axis") {
+  TempDir tmp;
+  std::vector<report::RunMetrics> runs;
+  runs.push_back(report::read_run(test::write_finished_run(tmp / "ok", test::run_config(), 1.9)));
+  runs.push_back(report::read_run(test::write_run(tmp / "bad", test::run_config("mystery:m=1"),
+                                                  {test::step_line(0, 3.9, 3.9), test::step_line(250, 40.0, 45.0)})));
+  const auto fig = report::loss_figure(report::compare_runs(std::move(runs), "val_loss"), {});
+  CHECK(fig.panels[1].y_cap == doctest::Approx(3.9 * 1.05));  // highest starting val loss, +5 %
+  const std::string svg = report::render_svg(fig);
+  CHECK(svg.find(">4.0</text>") != std::string::npos);
+  CHECK(svg.find(">45") == std::string::npos);  // no tick up at the spike
+  CHECK(count(svg, "<polyline class=\"series\"") == 4);  // but its line is drawn (and clipped)
+}
+
+TEST_CASE("past ten colours, groups repeat a colour with a dash pattern") {
+  TempDir tmp;
+  std::vector<report::RunMetrics> runs;
+  for (int i = 0; i < 12; ++i)
+    runs.push_back(report::read_run(test::write_finished_run(tmp / fmt::format("r{}", i), test::run_config(fmt::format("mystery:m={}", i)), 2.0)));
+  const auto c = report::compare_runs(std::move(runs), "val_loss");
+  CHECK(report::group_dash(c, 0) == "");
+  CHECK(report::group_color(c, 10) == report::group_color(c, 0));
+  CHECK(report::group_dash(c, 10) != report::group_dash(c, 0));
+}
+
 TEST_CASE("a comparison where no run has evaluated yet plots the training panel alone") {
   TempDir tmp;
   std::vector<report::RunMetrics> runs;

@@ -1,6 +1,7 @@
 // The comparison table: cell formatting, terminal alignment, markdown and JSON.
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <sstream>
 
 #include "apps/report/compare_table.h"
@@ -36,6 +37,7 @@ TEST_CASE("a statistic reads mean ± std, or the single value, or a dash") {
   CHECK(report::stat_text(report::mean_std({1.0, 2.0})) == "1.5000 ± 0.7071");
   CHECK(report::stat_text(report::mean_std({1.23456})) == "1.2346");
   CHECK(report::stat_text(report::mean_std({})) == "—");
+  CHECK(report::stat_text(report::mean_std({1.9, std::nan("")})) == "diverged");
 }
 
 TEST_CASE("the table has a row per group with n, mean ± std, Δ and medians") {

@@ -70,6 +70,7 @@ std::string brace_names(const std::vector<std::string>& names) {
 
 std::string stat_text(const Stat& s) {
   if (s.n == 0) return "—";
+  if (std::isnan(s.mean)) return "diverged";  // some run's last value is NaN
   if (s.n == 1 || std::isnan(s.std)) return number_or_dash(s.mean, "{:.4f}");
   return fmt::format("{} ± {:.4f}", number_or_dash(s.mean, "{:.4f}"), s.std);
 }

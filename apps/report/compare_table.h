@@ -24,7 +24,7 @@ nlohmann::json compare_json(const Comparison& c);
 // Several run names as one: the common prefix and suffix around the differing middles,
 // {"lmul4_s1", "lmul4_s2"} → "lmul4_s{1,2}".
 std::string brace_names(const std::vector<std::string>& names);
-// "1.4712 ± 0.0123" (n ≥ 2), "1.4712" (n = 1), "—" (n = 0).
+// "1.4712 ± 0.0123" (n ≥ 2), "1.4712" (n = 1), "—" (n = 0), "diverged" (a NaN among them).
 std::string stat_text(const Stat& s);
 
 }  // namespace lmul::report

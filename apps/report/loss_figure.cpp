@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
+#include <limits>
 #include <map>
 
 #include <fmt/format.h>
@@ -35,7 +37,7 @@ Series mean_series(const std::vector<MetricSeries>& runs) {
 // The curves of one group for one metric: thin seeds plus a thick mean, or one line for one run.
 void add_group_series(const Comparison& c, size_t gi, const std::string& metric, bool markers, Panel& panel) {
   const RunGroup& g = c.groups[gi];
-  const std::string color = group_color(c, gi);
+  const std::string color = group_color(c, gi), dash = group_dash(c, gi);
   std::vector<MetricSeries> runs;
   for (size_t i : g.runs) {
     MetricSeries m = metric_series(c.runs[i], metric);
@@ -44,6 +46,7 @@ void add_group_series(const Comparison& c, size_t gi, const std::string& metric,
   const auto make = [&](const MetricSeries& m, double width, double opacity, const std::string& name) {
     Series s;
     s.x = m.steps, s.y = m.values, s.color = color, s.width = width, s.opacity = opacity, s.name = name;
+    s.dash = dash;
     return s;
   };
   if (runs.size() == 1) {
@@ -58,23 +61,53 @@ void add_group_series(const Comparison& c, size_t gi, const std::string& metric,
       panel.series.push_back(make(runs[k++], kSeedWidth, kSeedOpacity, c.runs[i].name));
   Series mean = mean_series(runs);
   if (mean.x.empty()) return;
-  mean.color = color, mean.width = kMeanWidth, mean.markers = markers;
+  mean.color = color, mean.width = kMeanWidth, mean.markers = markers, mean.dash = dash;
   mean.name = fmt::format("{} (mean of {})", g.name, runs.size());
   panel.series.push_back(std::move(mean));
 }
 
 }  // namespace
 
-std::string group_color(const Comparison& c, size_t g) {
+namespace {
+
+// The group's place among the non-reference groups (its palette slot), or -1 for the reference.
+std::ptrdiff_t palette_slot(const Comparison& c, size_t g) {
   size_t first_exact = c.groups.size();
   for (size_t i = 0; i < c.groups.size(); ++i)
     if (c.groups[i].exact) {
       first_exact = i;
       break;
     }
-  if (g == first_exact) return kExactColor;
-  const size_t k = g - (g > first_exact ? 1 : 0);
-  return kPalette[k % kPalette.size()];
+  if (g == first_exact) return -1;
+  return static_cast<std::ptrdiff_t>(g - (g > first_exact ? 1 : 0));
+}
+
+// The top of a loss axis: a little above the highest starting loss. Training starts near ln(V)
+// and only a diverging run climbs above that; its spike would squash every other curve, so it
+// leaves the frame at the top instead (the table reports the divergence).
+double loss_cap(const Panel& p) {
+  double cap = -1;
+  for (const auto& s : p.series)
+    for (double y : s.y)
+      if (std::isfinite(y)) {
+        cap = std::max(cap, y);
+        break;
+      }
+  return cap > 0 ? cap * 1.05 : std::numeric_limits<double>::quiet_NaN();
+}
+
+}  // namespace
+
+std::string group_color(const Comparison& c, size_t g) {
+  const std::ptrdiff_t k = palette_slot(c, g);
+  return k < 0 ? kExactColor : kPalette[static_cast<size_t>(k) % kPalette.size()];
+}
+
+std::string group_dash(const Comparison& c, size_t g) {
+  // Past the palette's 10 colours, colours repeat with a dash pattern to keep groups apart.
+  constexpr std::array<const char*, 3> kDashes = {"", "7 3", "2 2"};
+  const std::ptrdiff_t k = palette_slot(c, g);
+  return k < 0 ? "" : kDashes[(static_cast<size_t>(k) / kPalette.size()) % kDashes.size()];
 }
 
 Figure loss_figure(const Comparison& c, const LossFigureOptions& options) {
@@ -97,12 +130,13 @@ Figure loss_figure(const Comparison& c, const LossFigureOptions& options) {
     any_seeds = any_seeds || c.groups[g].runs.size() > 1;
     const size_t n = c.groups[g].runs.size();
     f.legend.push_back({n > 1 ? fmt::format("{} (n={})", c.groups[g].name, n) : c.groups[g].name,
-                        group_color(c, g), kMeanWidth, 1.0, "", true});
+                        group_color(c, g), kMeanWidth, 1.0, group_dash(c, g), true});
   }
   if (any_seeds) {
     f.legend.push_back({"one seed", "#777777", kSeedWidth, 0.6, "", false});
     f.legend.push_back({"mean over seeds", "#777777", kMeanWidth, 1.0, "", false});
   }
+  train.y_cap = loss_cap(train), val.y_cap = loss_cap(val);
   // A panel with no data (no eval yet) would be an empty frame: leave it out unless both are empty.
   if (!train.series.empty()) f.panels.push_back(std::move(train));
   if (!val.series.empty()) f.panels.push_back(std::move(val));

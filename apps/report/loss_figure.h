@@ -18,5 +18,7 @@ std::string loss_figure_svg(const Comparison& c, const LossFigureOptions& option
 // The colour of group index g among the groups: exact-arithmetic group in black, the others from
 // the Okabe–Ito colour-blind-safe palette (then a few more distinct hues).
 std::string group_color(const Comparison& c, size_t g);
+// Its dash pattern: solid for the first ten non-exact groups, then dashed, then dotted.
+std::string group_dash(const Comparison& c, size_t g);
 
 }  // namespace lmul::report

@@ -58,8 +58,12 @@ std::string describe_key(const Comparison& c, const std::string& key) {
       it->second += ", " + c.runs[i].name;
   }
   std::string out = key + ": ";
-  for (size_t i = 0; i < values.size(); ++i)
-    out += fmt::format("{}{} ({})", i == 0 ? "" : " vs ", values[i].first, values[i].second);
+  for (size_t i = 0; i < values.size(); ++i) {
+    // Many runs sharing a value are counted rather than listed, to keep the warning one line.
+    const auto names = std::count(values[i].second.begin(), values[i].second.end(), ',') + 1;
+    const std::string who = names > 3 ? fmt::format("{} runs", names) : values[i].second;
+    out += fmt::format("{}{} ({})", i == 0 ? "" : " vs ", values[i].first, who);
+  }
   return out;
 }
 

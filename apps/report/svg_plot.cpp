@@ -41,7 +41,10 @@ void render_panel(std::string& out, const Panel& p, bool log_y, double x0, doubl
   Range xr, yr;
   for (const auto& s : p.series)
     for (size_t i = 0; i < s.x.size(); ++i)
-      if (std::isfinite(s.y[i]) && (!log_y || s.y[i] > 0)) xr.add(s.x[i]), yr.add(s.y[i]);
+      if (std::isfinite(s.y[i]) && (!log_y || s.y[i] > 0)) {
+        xr.add(s.x[i]);
+        if (!(s.y[i] > p.y_cap)) yr.add(s.y[i]);
+      }
   if (xr.empty()) xr.add(0), xr.add(1), yr.add(0), yr.add(1);
   const Axis ax = linear_axis(std::min(0.0, xr.lo), xr.hi, 7);
   const Axis ay = log_y ? log_axis(yr.lo, yr.hi, 9) : linear_axis(yr.lo, yr.hi, 9);

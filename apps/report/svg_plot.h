@@ -1,6 +1,7 @@
 // A small line-plot renderer: panels of x/y series side by side, nice-number axes, grid lines,
 // a legend below, as one standalone SVG (inline styles, system fonts, nothing fetched).
 #pragma once
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,8 @@ struct Series {
 struct Panel {
   std::string title, x_label, y_label;
   std::vector<Series> series;
+  // Values above it are drawn but left out of the y range (they leave the frame); NaN: none.
+  double y_cap = std::numeric_limits<double>::quiet_NaN();
 };
 
 struct LegendEntry {
