@@ -76,6 +76,16 @@ TEST_CASE("a diverged loss written as NaN, Infinity or null is read as NaN, not 
   CHECK(run.warnings.empty());
 }
 
+TEST_CASE("NaN inside a string is text, not a number") {
+  TempDir tmp;
+  test::write_run(tmp / "r", nullptr,
+                  {R"({"config": {"dataset": "NaN \" Infinity", "dropout": NaN}})", test::step_line(0, 4.2)});
+  const auto run = report::read_run(tmp / "r");
+  CHECK(run.config["dataset"] == "NaN \" Infinity");
+  CHECK(run.config["dropout"].is_null());
+  CHECK(run.warnings.empty());
+}
+
 TEST_CASE("a resumed run's re-logged steps replace the earlier ones from that step on") {
   TempDir tmp;
   test::write_run(tmp / "r", test::run_config(),

@@ -4,7 +4,7 @@
 #include <array>
 #include <fstream>
 #include <limits>
-#include <regex>
+#include <string_view>
 #include <sstream>
 #include <utility>
 
@@ -40,15 +40,39 @@ std::string run_name(const fs::path& dir) {
   return p.filename().string();
 }
 
-// Python's json.dump writes NaN/Infinity for a diverged loss; JSON has no such tokens, so they
-// are read as null (→ NaN) rather than losing the line.
+// Python's json.dump writes NaN/Infinity for a diverged loss; JSON has no such tokens, so outside
+// strings they are read as null (→ NaN) rather than losing the line.
+std::string non_finite_as_null(const std::string& line) {
+  std::string out;
+  bool in_string = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    const char ch = line[i];
+    if (in_string) {
+      out += ch;
+      if (ch == '\\' && i + 1 < line.size()) out += line[++i];
+      else if (ch == '"') in_string = false;
+      continue;
+    }
+    if (ch == '"') in_string = true;
+    const std::string_view rest = std::string_view(line).substr(i);
+    bool replaced = false;
+    for (std::string_view token : {"-Infinity", "Infinity", "NaN"})
+      if (!replaced && rest.starts_with(token)) {
+        out += "null";
+        i += token.size() - 1;
+        replaced = true;
+      }
+    if (!replaced) out += ch;
+  }
+  return out;
+}
+
 nlohmann::json parse_line(const std::string& line) {
   auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (!j.is_discarded() || (line.find("NaN") == std::string::npos &&
                             line.find("Infinity") == std::string::npos))
     return j;
-  static const std::regex kNonFinite(R"((:\s*)-?(NaN|Infinity)\b)");
-  return nlohmann::json::parse(std::regex_replace(line, kNonFinite, "$1null"), nullptr, false);
+  return nlohmann::json::parse(non_finite_as_null(line), nullptr, false);
 }
 
 // Fills rec from a step object; returns an empty string or why the line is unusable.
