@@ -86,7 +86,8 @@ void add_compare(CLI::App& app) {
   cmd->add_flag("--log-y", opt->log_y, "Plot the loss on a logarithmic y axis");
   cmd->add_option("--metric", opt->metric,
                   "Loss the table's final/best/Δ columns report: val_loss (eval steps) or "
-                  "train_loss (the logged minibatch loss, noisier); the plot shows both")
+                  "train_loss (eval steps' eval_train_loss when logged, else the per-step "
+                  "minibatch loss); the plot shows both train and val")
       ->check(CLI::IsMember({"val_loss", "train_loss"}))
       ->capture_default_str();
   cmd->callback([opt] { run_compare(*opt); });

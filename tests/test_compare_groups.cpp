@@ -130,6 +130,27 @@ TEST_CASE("the train_loss metric takes final and best from the logged train loss
   CHECK_THROWS_AS(report::compare_runs(read_all({tmp / "r"}), "loss"), Error);
 }
 
+TEST_CASE("the train_loss metric prefers the eval steps' eval_train_loss when logged") {
+  TempDir tmp;
+  test::write_run(tmp / "r", test::run_config(),
+                  {R"({"step": 0, "train_loss": 4.0, "val_loss": 4.1, "eval_train_loss": 4.05})",
+                   test::step_line(10, 2.5), R"({"step": 20, "train_loss": 2.7, "val_loss": 2.9, "eval_train_loss": 2.8})"});
+  const auto c = report::compare_runs(read_all({tmp / "r"}), "train_loss");
+  CHECK(*c.summaries[0].final_loss == doctest::Approx(2.8));
+  CHECK(*c.summaries[0].best_loss == doctest::Approx(2.8));
+}
+
+TEST_CASE("runs with the same directory name under different parents are told apart") {
+  TempDir tmp;
+  const auto c = report::compare_runs(read_all({test::write_finished_run(tmp / "a" / "seed1", test::run_config("exact", 1), 1.9),
+                                                test::write_finished_run(tmp / "b" / "seed1", test::run_config("mystery:m=1", 1), 2.0),
+                                                test::write_finished_run(tmp / "c" / "other", test::run_config("exact", 2), 2.0)}),
+                                      "val_loss");
+  CHECK(c.runs[0].name == "a/seed1");
+  CHECK(c.runs[1].name == "b/seed1");
+  CHECK(c.runs[2].name == "other");
+}
+
 TEST_CASE("a growing run with no val_loss yet is compared with a warning and no final loss") {
   TempDir tmp;
   const auto done = test::write_finished_run(tmp / "exact", test::run_config("exact"), 1.9);

@@ -18,7 +18,11 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 RunSummary summarise(const RunMetrics& run, const std::string& metric) {
   RunSummary s;
-  const MetricSeries series = metric_series(run, metric);
+  // The train loss of eval steps (averaged over eval_iters batches, as nanoGPT reports it) is a
+  // far steadier final value than one minibatch's loss; use it when the trainer logged it.
+  MetricSeries series = metric_series(run, metric);
+  if (metric == "train_loss")
+    if (MetricSeries eval = metric_series(run, "eval_train_loss"); !eval.values.empty()) series = std::move(eval);
   if (!series.values.empty()) {
     s.final_loss = series.values.back();
     // A NaN (diverged) value makes "best" the best before divergence; all NaN → NaN.
@@ -36,6 +40,21 @@ RunSummary summarise(const RunMetrics& run, const std::string& metric) {
   s.tokens_per_s = median(tps);
   s.ms_per_step = median(ms);
   return s;
+}
+
+// Runs from different parents with the same directory name ("a/seed1", "b/seed1") are named
+// with their parent so that the table tells them apart.
+void disambiguate_names(std::vector<RunMetrics>& runs) {
+  std::vector<std::string> renamed(runs.size());
+  for (size_t i = 0; i < runs.size(); ++i)
+    for (size_t j = 0; j < runs.size(); ++j)
+      if (i != j && runs[i].name == runs[j].name) {
+        const auto parent = runs[i].dir.lexically_normal().parent_path();
+        const auto up = parent.has_filename() ? parent.filename() : parent.parent_path().filename();
+        renamed[i] = (up / runs[i].name).string();
+      }
+  for (size_t i = 0; i < runs.size(); ++i)
+    if (!renamed[i].empty()) runs[i].name = renamed[i];
 }
 
 // The identity of an experiment: every key except the seed and the bookkeeping ones.
@@ -130,6 +149,7 @@ Comparison compare_runs(std::vector<RunMetrics> runs, const std::string& metric)
   Comparison c;
   c.metric = metric;
   c.runs = std::move(runs);
+  disambiguate_names(c.runs);
   std::vector<std::string> keys;
   for (const auto& run : c.runs) {
     c.configs.push_back(flatten_config(run.config));

@@ -49,7 +49,9 @@ struct Comparison {
   std::vector<std::string> warnings;  // about the comparison (differing setups, ...), not lines
 };
 
-// Groups and summarises runs (at least one). metric: "val_loss" or "train_loss".
+// Groups and summarises runs (at least one). metric: "val_loss" or "train_loss" (from the
+// eval steps' eval_train_loss when logged, else the per-step minibatch train_loss). Runs with the
+// same directory name in different parents are renamed "parent/name".
 Comparison compare_runs(std::vector<RunMetrics> runs, const std::string& metric);
 
 }  // namespace lmul::report
