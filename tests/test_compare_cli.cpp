@@ -90,6 +90,16 @@ TEST_CASE("incomparable setups are compared with a warning on stderr") {
   CHECK(r.err == "lmul: warning: runs differ in setup, compare with care — n_layer: 4 (a) vs 6 (b)\n");
 }
 
+TEST_CASE("--log-y puts the loss on a log axis and --metric train_loss titles the columns") {
+  TempDir tmp;
+  test::write_finished_run(tmp / "a", test::run_config(), 1.9);
+  const auto r = run_lmul(tmp, fmt::format("compare {} --log-y --metric train_loss --out {}", q(tmp / "a"), q(tmp / "o")));
+  CHECK(r.rc == 0);
+  CHECK(r.out.find("final train") != std::string::npos);
+  CHECK(r.out.find("1.8800") != std::string::npos);  // the last logged train loss
+  CHECK(test::read_text(tmp / "o" / "loss.svg").find(">loss (log scale)</text>") != std::string::npos);
+}
+
 TEST_CASE("a bad --metric is a usage error, exit 2") {
   TempDir tmp;
   test::write_finished_run(tmp / "a", test::run_config(), 1.9);
