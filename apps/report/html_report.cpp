@@ -1,6 +1,8 @@
 // Writing report.html.
 #include "apps/report/html_report.h"
 
+#include <cmath>
+
 #include <fmt/format.h>
 
 #include "apps/report/loss_figure.h"
@@ -38,7 +40,8 @@ size_t reference_run(const Comparison& c) {
   return 0;
 }
 
-// "key: ref → this" for every key (but out_dir) whose value differs from the reference run's.
+// "key: ref → this" for every key whose value differs from the reference run's (bookkeeping
+// keys such as out_dir left out).
 std::string config_diff(const Comparison& c, size_t ref, size_t i) {
   if (i == ref) return "(reference)";
   std::string out;
@@ -50,7 +53,8 @@ std::string config_diff(const Comparison& c, size_t ref, size_t i) {
 }
 
 std::string optional_number(const std::optional<double>& v) {
-  return v ? fmt::format("{:.4f}", *v) : "—";
+  if (!v) return "—";
+  return std::isnan(*v) ? "diverged" : fmt::format("{:.4f}", *v);
 }
 
 }  // namespace
