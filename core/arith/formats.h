@@ -8,5 +8,9 @@
 namespace lmul::arith {
 
 std::unique_ptr<Multiplier> make_exact(std::string_view options, uint64_t seed);
+std::unique_ptr<Multiplier> make_float(std::string_view options, uint64_t seed);
+std::unique_ptr<Multiplier> make_bf16(std::string_view options, uint64_t seed);
+std::unique_ptr<Multiplier> make_fp16(std::string_view options, uint64_t seed);
+std::unique_ptr<Multiplier> make_fp8(std::string_view options, uint64_t seed);
 
 }  // namespace lmul::arith

@@ -11,6 +11,17 @@ namespace lmul::arith {
 namespace {
 const std::array kFormats = {
     FormatInfo{"exact", "fp32 products (OpenBLAS sgemm)", &make_exact},
+    FormatInfo{"float",
+               "float:e=E,m=M[,round=nearest|stochastic] IEEE-like float, E 2..8, M 1..23: bias "
+               "2^(E-1)-1, subnormals, saturating (Inf -> max, NaN kept); all roles",
+               &make_float},
+    FormatInfo{"bf16", "bf16[:round=nearest|stochastic] = float:e=8,m=7", &make_bf16},
+    FormatInfo{"fp16", "fp16[:round=nearest|stochastic] = float:e=5,m=10", &make_fp16},
+    FormatInfo{"fp8",
+               "fp8:e4m3|e5m2|hybrid[,scale=none|current|delayed][,history=1024][,margin=0]"
+               "[,round=nearest|stochastic] OCP OFP8 E4M3FN (max 448) / E5M2 (max 57344), "
+               "saturating, NaN kept; hybrid: E5M2 gradients; power-of-two per-tensor scales",
+               &make_fp8},
 };
 }  // namespace
 
