@@ -12,5 +12,6 @@ std::unique_ptr<Multiplier> make_float(std::string_view options, uint64_t seed);
 std::unique_ptr<Multiplier> make_bf16(std::string_view options, uint64_t seed);
 std::unique_ptr<Multiplier> make_fp16(std::string_view options, uint64_t seed);
 std::unique_ptr<Multiplier> make_fp8(std::string_view options, uint64_t seed);
+std::unique_ptr<Multiplier> make_lmul(std::string_view options, uint64_t seed);
 
 }  // namespace lmul::arith

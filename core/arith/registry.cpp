@@ -22,6 +22,12 @@ const std::array kFormats = {
                "[,round=nearest|stochastic] OCP OFP8 E4M3FN (max 448) / E5M2 (max 57344), "
                "saturating, NaN kept; hybrid: E5M2 gradients; power-of-two per-tensor scales",
                &make_fp8},
+    FormatInfo{"lmul",
+               "lmul:m=M[,variant=bits|formula][,round=rne|trunc] L-Mul (Luo & Sun 2024), M 1..23: "
+               "operands reduced to M mantissa bits; bits = integer add of the patterns (paper's "
+               "simulation), formula = (1+xm+ym+2^-l)2^(ex+ey); zero->0, NaN/Inf propagate, "
+               "underflow->0, overflow->Inf",
+               &make_lmul},
 };
 }  // namespace
 
