@@ -90,7 +90,7 @@ void lmul_bits_gemm_portable(const Gemm& g, int m) {
       bp[k * N + j] = b - kc;
       bnz[k * N + j] = (b & kExpMask) ? ~0u : 0u;
     }
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (M * N * K > 65536)
   for (int64_t i = 0; i < M; ++i) {
     float* ci = g.C + i * g.ldc;
     if (!g.accumulate) std::fill(ci, ci + N, 0.0f);
@@ -188,7 +188,8 @@ void lmul_bits_gemm(const Gemm& g, int m) {
   uint32_t* Bp = bp.data();
   uint32_t* Bm = bm.data();
   uint8_t* Bz = bz.data();
-#pragma omp parallel for schedule(static)
+  const bool big = M * N * K > 65536;  // smaller GEMMs stay on the calling thread
+#pragma omp parallel for schedule(static) if (big)
   for (int64_t p = 0; p < np; ++p)
     for (int64_t k = 0; k < K; ++k) {
       uint32_t mask = ~0u;
@@ -206,7 +207,7 @@ void lmul_bits_gemm(const Gemm& g, int m) {
   const int64_t threads = omp_in_parallel() ? 1 : omp_get_max_threads();
   const int64_t mc = std::clamp<int64_t>((M / threads + kMR - 1) / kMR * kMR, kMR, 96);
   const int64_t nblocks = (M + mc - 1) / mc;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (big)
   for (int64_t blk = 0; blk < nblocks; ++blk) {
     const int64_t i0 = blk * mc, rows = std::min(mc, M - i0);
     const int64_t nmp = (rows + kMR - 1) / kMR;

@@ -52,7 +52,7 @@ void lmul_formula_gemm(const Gemm& g, int m) {
   b2.resize(static_cast<size_t>(2 * K * N));
   float* A2 = a2.data();
   float* B2 = b2.data();
-#pragma omp parallel
+#pragma omp parallel if (M * N * K > 65536)
   {
 #pragma omp for schedule(static) nowait
     for (int64_t i = 0; i < M; ++i)
