@@ -41,20 +41,19 @@ struct ExpRange {
 };
 
 ExpRange exp_range(const float* x, int64_t rows, int64_t cols, int64_t ld) {
-  int lo = 255, hi = -1;
-  bool special = false;
+  uint32_t lo = 255, hi = 0;  // zero/subnormal fields (0) count as 255 for lo and 0 for hi
 #pragma omp parallel for schedule(static) reduction(min : lo) reduction(max : hi) \
-    reduction(|| : special) if (rows * cols > 65536)
-  for (int64_t i = 0; i < rows; ++i)
+    if (rows * cols > 65536)
+  for (int64_t i = 0; i < rows; ++i) {
+    const uint32_t* xi = reinterpret_cast<const uint32_t*>(x + i * ld);
+#pragma omp simd reduction(min : lo) reduction(max : hi)
     for (int64_t j = 0; j < cols; ++j) {
-      const int e = static_cast<int>((std::bit_cast<uint32_t>(x[i * ld + j]) & kExpMask) >> 23);
-      special = special || e == 255;
-      if (e != 0) {
-        lo = std::min(lo, e);
-        hi = std::max(hi, e);
-      }
+      const uint32_t e = (xi[j] & kExpMask) >> 23;
+      lo = std::min(lo, e == 0 ? 255u : e);
+      hi = std::max(hi, e);
     }
-  return {lo, hi, special};
+  }
+  return {static_cast<int>(lo), hi == 0 ? -1 : static_cast<int>(hi), hi == 255};
 }
 
 // True when bits(a) + bits(b) − K lands in [2^−126, Inf) for every nonzero pair.
@@ -114,11 +113,13 @@ namespace {
 constexpr int kMR = 6, kNR = 32;
 constexpr int64_t kKC = 256;
 
-// One 6×32 tile of C over kc values of k. a: kc×6 patterns, am: their nonzero masks; b: kc×32
-// patterns minus the constant, bm: their nonzero masks (bit j of bm[k]). mr×nr: the valid part.
+// One 6×32 tile of C over kc values of k. a: kc×6 patterns; b: kc×32 patterns minus the constant,
+// bm: their nonzero masks (bit j of bm[k]). mr×nr: the valid part. kAZ / kBZ: the A / B panel has
+// zeros, so products are masked (A's mask is tested on the broadcast pattern itself).
 template <bool kAZ, bool kBZ>
-void tile(int64_t kc, const uint32_t* a, const uint16_t* am, const uint32_t* b, const uint32_t* bm,
-          float* c, int64_t ldc, int mr, int nr, bool load_c) {
+void tile(int64_t kc, const uint32_t* a, const uint32_t* b, const uint32_t* bm, float* c,
+          int64_t ldc, int mr, int nr, bool load_c) {
+  const __m512i exp_mask = _mm512_set1_epi32(static_cast<int>(kExpMask));
   const __mmask16 n0 = nr >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << nr) - 1);
   const __mmask16 n1 = nr >= 32 ? 0xFFFF : nr > 16 ? static_cast<__mmask16>((1u << (nr - 16)) - 1) : 0;
   __m512 acc[kMR][2];
@@ -147,8 +148,9 @@ void tile(int64_t kc, const uint32_t* a, const uint16_t* am, const uint32_t* b, 
       } else {
         __mmask16 m0 = bm0, m1 = bm1;
         if constexpr (kAZ) {
-          m0 &= am[k * kMR + r];
-          m1 &= am[k * kMR + r];
+          const __mmask16 nz = _mm512_test_epi32_mask(av, exp_mask);
+          m0 &= nz;
+          m1 &= nz;
         }
         acc[r][0] = _mm512_mask_add_ps(acc[r][0], m0, acc[r][0], t0);
         acc[r][1] = _mm512_mask_add_ps(acc[r][1], m1, acc[r][1], t1);
@@ -163,8 +165,8 @@ void tile(int64_t kc, const uint32_t* a, const uint16_t* am, const uint32_t* b, 
   }
 }
 
-using TileFn = void (*)(int64_t, const uint32_t*, const uint16_t*, const uint32_t*, const uint32_t*,
-                        float*, int64_t, int, int, bool);
+using TileFn = void (*)(int64_t, const uint32_t*, const uint32_t*, const uint32_t*, float*, int64_t,
+                        int, int, bool);
 constexpr TileFn kTiles[2][2] = {{&tile<false, false>, &tile<false, true>},
                                  {&tile<true, false>, &tile<true, true>}};
 
@@ -212,21 +214,25 @@ void lmul_bits_gemm(const Gemm& g, int m) {
     const int64_t i0 = blk * mc, rows = std::min(mc, M - i0);
     const int64_t nmp = (rows + kMR - 1) / kMR;
     thread_local std::vector<uint32_t> ap;
-    thread_local std::vector<uint16_t> am;
     thread_local std::vector<uint8_t> az;
     ap.resize(static_cast<size_t>(nmp * K * kMR));
-    am.resize(static_cast<size_t>(nmp * K * kMR));
     az.assign(static_cast<size_t>(nmp * nkc), 0);
     for (int64_t q = 0; q < nmp; ++q)
-      for (int64_t k = 0; k < K; ++k)
-        for (int64_t r = 0; r < kMR; ++r) {
-          const int64_t i = i0 + q * kMR + r;
-          const uint32_t a = i < i0 + rows ? std::bit_cast<uint32_t>(op_a(g, i, k)) : 0x3F800000u;
-          const bool nz = (a & kExpMask) != 0;
-          ap[(q * K + k) * kMR + r] = a;
-          am[(q * K + k) * kMR + r] = nz ? 0xFFFF : 0;
-          if (!nz) az[q * nkc + k / kKC] = 1;
+      for (int64_t r = 0; r < kMR; ++r) {
+        const int64_t i = i0 + q * kMR + r;
+        uint32_t* dst = ap.data() + q * K * kMR + r;
+        if (i >= i0 + rows) {  // padding rows: any nonzero pattern, never stored
+          for (int64_t k = 0; k < K; ++k) dst[k * kMR] = 0x3F800000u;
+          continue;
         }
+        for (int64_t k = 0; k < K; ++k) dst[k * kMR] = std::bit_cast<uint32_t>(op_a(g, i, k));
+        for (int64_t pc = 0; pc < nkc; ++pc) {
+          uint32_t all = kExpMask;
+          for (int64_t k = pc * kKC; k < std::min(K, (pc + 1) * kKC); ++k)
+            all &= (dst[k * kMR] & kExpMask) ? kExpMask : 0u;
+          if (!all) az[q * nkc + pc] = 1;
+        }
+      }
     for (int64_t pc = 0; pc < nkc; ++pc) {
       const int64_t k0 = pc * kKC, kc = std::min(kKC, K - k0);
       for (int64_t p = 0; p < np; ++p) {
@@ -234,8 +240,7 @@ void lmul_bits_gemm(const Gemm& g, int m) {
         for (int64_t q = 0; q < nmp; ++q) {
           const int mr = static_cast<int>(std::min<int64_t>(kMR, rows - q * kMR));
           const TileFn fn = kTiles[az[q * nkc + pc]][Bz[p * nkc + pc]];
-          fn(kc, ap.data() + (q * K + k0) * kMR, am.data() + (q * K + k0) * kMR,
-             Bp + (p * K + k0) * kNR, Bm + p * K + k0, g.C + (i0 + q * kMR) * g.ldc + p * kNR,
+          fn(kc, ap.data() + (q * K + k0) * kMR, Bp + (p * K + k0) * kNR, Bm + p * K + k0, g.C + (i0 + q * kMR) * g.ldc + p * kNR,
              g.ldc, mr, nr, g.accumulate || pc > 0);
         }
       }

@@ -5,6 +5,7 @@
 // so C = [A_e | A_m] (M×2K) · [[B + c·B_e], [B_e]] (2K×N). Every term is exact in fp32; only the
 // summation order differs from the product-by-product definition. Zero and subnormal operands
 // split into (0, 0), i.e. contribute 0 as the definition says.
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <vector>
@@ -27,11 +28,14 @@ Split split(float a) {
 }
 
 bool all_finite(const float* x, int64_t rows, int64_t cols, int64_t ld) {
-  bool finite = true;
-#pragma omp parallel for schedule(static) reduction(&& : finite) if (rows * cols > 65536)
-  for (int64_t i = 0; i < rows; ++i)
-    for (int64_t j = 0; j < cols; ++j) finite = finite && std::isfinite(x[i * ld + j]);
-  return finite;
+  uint32_t hi = 0;  // largest exponent field; 255 = Inf or NaN
+#pragma omp parallel for schedule(static) reduction(max : hi) if (rows * cols > 65536)
+  for (int64_t i = 0; i < rows; ++i) {
+    const uint32_t* xi = reinterpret_cast<const uint32_t*>(x + i * ld);
+#pragma omp simd reduction(max : hi)
+    for (int64_t j = 0; j < cols; ++j) hi = std::max(hi, xi[j] & 0x7F800000u);
+  }
+  return hi != 0x7F800000u;
 }
 
 }  // namespace
