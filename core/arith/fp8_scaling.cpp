@@ -65,7 +65,8 @@ void AmaxScaler::load(StateReader& r) {
   pos_ = r.get<uint32_t>();
   count_ = r.get<uint32_t>();
   if (r.get<uint32_t>() != history_.size() || pos_ > history_.size() || count_ > history_.size())
-    throw Error("fp8 checkpointed state has another amax history length than this spec");
+    throw Error("arith spec '{}': checkpointed amax history has another length than history={}",
+                r.spec(), history_.size());
   for (float& h : history_) h = r.get<float>();
 }
 

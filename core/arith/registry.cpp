@@ -31,16 +31,16 @@ const std::array kFormats = {
     FormatInfo{"pot",
                "pot:b=B[,eps=0][,round=log|ceil|linear][,gran=tensor|channel] power-of-two "
                "weights (arXiv 2506.00315), B 2..8: s=max(max|W|/2^R,eps), w=s*sign(q)*2^round(log2|q|);"
-               " activations and gradients fp32",
+               " activations and gradients fp32; NaN kept, Inf clamped",
                &make_pot},
     FormatInfo{"int",
                "int:b=8[,w=B][,a=B][,gran=tensor|channel|group][,g=128][,round=nearest|stochastic] "
                "symmetric integer, B 2..16, scale=max|x|/(2^(B-1)-1) per tensor/row/group; "
-               "gradients fp32",
+               "gradients fp32; NaN kept, Inf clamped",
                &make_int},
     FormatInfo{"ternary",
                "ternary[:act=int8|fp32] BitNet b1.58: weights {-1,0,1}*max(mean|W|,1e-5); "
-               "activations per-token absmax int8; gradients fp32",
+               "activations per-token absmax int8; gradients fp32; NaN kept, Inf clamped",
                &make_ternary},
 };
 }  // namespace

@@ -42,6 +42,7 @@ class StateReader {
     if (get<uint32_t>() != tag)
       throw Error("arith spec '{}': checkpointed state belongs to another format", spec_);
   }
+  const std::string& spec() const { return spec_; }
   void finish() const {
     if (pos_ != bytes_.size())
       throw Error("arith spec '{}': checkpointed state has {} bytes, expected {}", spec_,
