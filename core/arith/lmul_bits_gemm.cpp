@@ -192,18 +192,26 @@ void lmul_bits_gemm(const Gemm& g, int m) {
   uint8_t* Bz = bz.data();
   const bool big = M * N * K > 65536;  // smaller GEMMs stay on the calling thread
 #pragma omp parallel for schedule(static) if (big)
-  for (int64_t p = 0; p < np; ++p)
+  for (int64_t p = 0; p < np; ++p) {
+    uint32_t* dst = Bp + p * K * kNR;
+    const int64_t valid = std::min<int64_t>(kNR, N - p * kNR), j = p * kNR;
+    if (g.tb) {  // B stored N×K: read each row (a column of op(B)) in order
+      for (int64_t jj = 0; jj < kNR; ++jj)
+        for (int64_t k = 0; k < K; ++k)
+          dst[k * kNR + jj] = (jj < valid ? std::bit_cast<uint32_t>(g.B[(j + jj) * g.ldb + k]) : 0x3F800000u) - kconst;
+    } else {
+      for (int64_t k = 0; k < K; ++k)
+        for (int64_t jj = 0; jj < kNR; ++jj)
+          dst[k * kNR + jj] = (jj < valid ? std::bit_cast<uint32_t>(g.B[k * g.ldb + j + jj]) : 0x3F800000u) - kconst;
+    }
     for (int64_t k = 0; k < K; ++k) {
-      uint32_t mask = ~0u;
-      for (int64_t jj = 0; jj < kNR; ++jj) {
-        const int64_t j = p * kNR + jj;
-        const uint32_t b = j < N ? std::bit_cast<uint32_t>(op_b(g, k, j)) : 0x3F800000u;
-        Bp[(p * K + k) * kNR + jj] = b - kconst;
-        if ((b & kExpMask) == 0) mask &= ~(1u << jj);
-      }
+      uint32_t mask = 0;
+      for (int64_t jj = 0; jj < kNR; ++jj)
+        mask |= ((dst[k * kNR + jj] + kconst) & kExpMask) ? (1u << jj) : 0u;
       Bm[p * K + k] = mask;
       if (mask != ~0u) Bz[p * nkc + k / kKC] = 1;
     }
+  }
 
   // Row blocks: a multiple of 6 rows, at most 96, enough blocks for every thread.
   const int64_t threads = omp_in_parallel() ? 1 : omp_get_max_threads();
@@ -217,22 +225,26 @@ void lmul_bits_gemm(const Gemm& g, int m) {
     thread_local std::vector<uint8_t> az;
     ap.resize(static_cast<size_t>(nmp * K * kMR));
     az.assign(static_cast<size_t>(nmp * nkc), 0);
-    for (int64_t q = 0; q < nmp; ++q)
-      for (int64_t r = 0; r < kMR; ++r) {
-        const int64_t i = i0 + q * kMR + r;
-        uint32_t* dst = ap.data() + q * K * kMR + r;
-        if (i >= i0 + rows) {  // padding rows: any nonzero pattern, never stored
-          for (int64_t k = 0; k < K; ++k) dst[k * kMR] = 0x3F800000u;
-          continue;
-        }
-        for (int64_t k = 0; k < K; ++k) dst[k * kMR] = std::bit_cast<uint32_t>(op_a(g, i, k));
-        for (int64_t pc = 0; pc < nkc; ++pc) {
-          uint32_t all = kExpMask;
-          for (int64_t k = pc * kKC; k < std::min(K, (pc + 1) * kKC); ++k)
-            all &= (dst[k * kMR] & kExpMask) ? kExpMask : 0u;
-          if (!all) az[q * nkc + pc] = 1;
-        }
+    for (int64_t q = 0; q < nmp; ++q) {
+      // Panel q: rows i0 + 6q .. +5, k-major; padding rows hold 1.0 (nonzero, never stored).
+      uint32_t* dst = ap.data() + q * K * kMR;
+      const int64_t valid = std::min<int64_t>(kMR, rows - q * kMR), i = i0 + q * kMR;
+      if (g.ta) {  // A stored K×M: the 6 values of one k are contiguous
+        for (int64_t k = 0; k < K; ++k)
+          for (int64_t r = 0; r < kMR; ++r)
+            dst[k * kMR + r] = r < valid ? std::bit_cast<uint32_t>(g.A[k * g.lda + i + r]) : 0x3F800000u;
+      } else {     // A stored M×K: read each row in order
+        for (int64_t r = 0; r < kMR; ++r)
+          for (int64_t k = 0; k < K; ++k)
+            dst[k * kMR + r] = r < valid ? std::bit_cast<uint32_t>(g.A[(i + r) * g.lda + k]) : 0x3F800000u;
       }
+      for (int64_t pc = 0; pc < nkc; ++pc) {
+        uint32_t all = kExpMask;
+        for (int64_t e = pc * kKC * kMR; e < std::min(K, (pc + 1) * kKC) * kMR; ++e)
+          all &= (dst[e] & kExpMask) ? kExpMask : 0u;
+        az[q * nkc + pc] = all == 0;
+      }
+    }
     for (int64_t pc = 0; pc < nkc; ++pc) {
       const int64_t k0 = pc * kKC, kc = std::min(kKC, K - k0);
       for (int64_t p = 0; p < np; ++p) {
