@@ -3,6 +3,8 @@
 #include <cmath>
 #include <vector>
 
+#include <omp.h>
+
 #include "arith_test_util.h"
 #include "core/arith/arith.h"
 #include "core/arith/counter_random.h"
@@ -109,6 +111,18 @@ TEST_CASE("stochastic rounding picks a neighbour, is unbiased and repeats given 
   b->set_state(saved);
   b->quantize(Role::gradient, in.data(), 1, static_cast<int64_t>(in.size()), 0, replay.data());
   CHECK(replay == second);
+}
+
+TEST_CASE("stochastic rounding does not depend on the thread count") {
+  std::vector<float> x(1 << 16), one(x.size()), two(x.size());
+  for (size_t i = 0; i < x.size(); ++i) x[i] = std::sin(static_cast<float>(i)) * 3.0f;
+  const int saved = omp_get_max_threads();
+  omp_set_num_threads(1);
+  make_multiplier("fp8:e5m2,round=stochastic", 9)->quantize(Role::gradient, x.data(), 256, 256, 256, one.data());
+  omp_set_num_threads(2);
+  make_multiplier("fp8:e5m2,round=stochastic", 9)->quantize(Role::gradient, x.data(), 256, 256, 256, two.data());
+  omp_set_num_threads(saved);
+  CHECK(one == two);
 }
 
 TEST_CASE("float specs spell every option and reject impossible ones") {
