@@ -28,6 +28,21 @@ TEST_CASE("int b=4 per tensor: grid amax/7, ties to even, saturation") {
   CHECK(out[5] == 0.0f);
 }
 
+TEST_CASE("int keeps NaN, clamps infinities, scales by the finite max and keeps zero signs") {
+  const float x[5] = {NAN, INFINITY, -INFINITY, 3.5f, -0.0f};  // finite amax 3.5 → s = 0.5 (b=4)
+  float out[5];
+  make_multiplier("int:b=4")->quantize(Role::activation, x, 1, 5, 5, out);
+  CHECK(std::isnan(out[0]));
+  CHECK(out[1] == 3.5f);
+  CHECK(out[2] == -3.5f);
+  CHECK(out[3] == 3.5f);
+  CHECK(std::signbit(out[4]));
+  const float zeros[2] = {0.0f, -0.0f};  // s = 0: the group stays zero
+  make_multiplier("int:b=4")->quantize(Role::weight, zeros, 1, 2, 2, out);
+  CHECK(out[0] == 0.0f);
+  CHECK(std::signbit(out[1]));
+}
+
 TEST_CASE("int channel and group granularity scale each row / group of g on its own") {
   const float x[8] = {1.0f, 0.5f, 0.25f, 0.1f,     // row 0: amax 1
                       100.0f, 1.0f, 3.0f, 0.3f};   // row 1: amax 100; groups {100, 1}, {3, 0.3}
