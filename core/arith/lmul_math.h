@@ -42,7 +42,9 @@ inline float lmul_ref(LMulVariant v, float x, float y, int m) {
 
 // The GEMM as the definition forms it: C[i][j] = (accumulate ? C[i][j] : 0) + Σ_k mul(A_ik, B_kj),
 // summed in fp32 in order of k. Slow; the reference for the fast GEMMs and their fallback for
-// operands outside the fast paths' range (NaN, Inf, exponent sums that under/overflow).
+// operands outside the fast paths' range (NaN, Inf, exponent sums that under/overflow). The bits
+// kernels skip zero products instead of adding ±0 — the same sum, except that a C entry holding −0
+// stays −0 where adding +0 would give +0.
 void lmul_gemm_ref(LMulVariant v, const Gemm& g, int m);
 
 // Fast GEMMs. formula: one sgemm with the inner dimension doubled (lmul_formula_gemm.cpp);
