@@ -213,10 +213,13 @@ void lmul_bits_gemm(const Gemm& g, int m) {
     }
   }
 
-  // Row blocks: a multiple of 6 rows, at most 96, enough blocks for every thread.
-  const int64_t threads = omp_in_parallel() ? 1 : omp_get_max_threads();
-  const int64_t mc = std::clamp<int64_t>((M / threads + kMR - 1) / kMR * kMR, kMR, 96);
-  const int64_t nblocks = (M + mc - 1) / mc;
+  // Row blocks of at most 96 rows (a multiple of 6), their count a multiple of the thread count
+  // so that every thread gets the same share (M = 256 on 2 threads: 4 × 64, not 96 + 96 + 64).
+  const int64_t threads = omp_in_parallel() || !big ? 1 : omp_get_max_threads();
+  int64_t nblocks = (M + 95) / 96;
+  nblocks = (nblocks + threads - 1) / threads * threads;
+  const int64_t mc = std::max<int64_t>(kMR, ((M + nblocks - 1) / nblocks + kMR - 1) / kMR * kMR);
+  nblocks = (M + mc - 1) / mc;
 #pragma omp parallel for schedule(static) if (big)
   for (int64_t blk = 0; blk < nblocks; ++blk) {
     const int64_t i0 = blk * mc, rows = std::min(mc, M - i0);
