@@ -46,8 +46,12 @@ void run_quantize(const NumericsOptions& o) {
 
 void run_mul(const NumericsOptions& o) {
   auto m = arith::make_multiplier(o.mul_spec, o.seed);
-  for (const auto& r : arith::read_number_lines(std::cin, 2, "numerics mul: stdin"))
-    fmt::print("{:.9g}\n", arith::multiply(*m, r[0], r[1]));
+  std::vector<float> xs, ys;
+  for (const auto& r : arith::read_number_lines(std::cin, 2, "numerics mul: stdin")) {
+    xs.push_back(r[0]);
+    ys.push_back(r[1]);
+  }
+  for (float p : arith::multiply_pairs(*m, xs, ys)) fmt::print("{:.9g}\n", p);
 }
 
 void run_error(const NumericsOptions& o) {
@@ -66,14 +70,16 @@ void add_numerics(CLI::App& app) {
   cmd->require_subcommand(0, 1);
 
   auto* quantize = cmd->add_subcommand(
-      "quantize", "Quantise numbers from stdin (one per line) with a format; prints %.9g per line");
+      "quantize",
+      "Quantise numbers from stdin (one per line, together one tensor) with a format; prints %.9g per line");
   quantize->add_option("--format", o->format, "Spec, e.g. fp8:e4m3 or pot:b=4")->required();
   quantize->add_option("--role", o->role, "weight|activation|gradient (default weight)");
   quantize->add_option("--seed", o->seed, "Seed of stochastic rounding");
   quantize->callback([o] { run_quantize(*o); });
 
   auto* mul = cmd->add_subcommand(
-      "mul", "Multiply 'x y' pairs from stdin as an arithmetic does (x an activation, y a weight)");
+      "mul",
+      "Multiply 'x y' pairs from stdin as an arithmetic does (the x one token, the y one weight channel)");
   mul->add_option("--mul", o->mul_spec, "Spec, e.g. lmul:m=4")->required();
   mul->add_option("--seed", o->seed, "Seed of stochastic rounding");
   mul->callback([o] { run_mul(*o); });

@@ -43,14 +43,28 @@ TEST_CASE("number lines: blanks skipped, a bad number or count names its line") 
                        doctest::Contains("stdin line 2: 1 numbers, expected 2"), Error);
 }
 
-TEST_CASE("quantize_values rounds each value alone, unscaled") {
+TEST_CASE("quantize_values rounds the values as one tensor, unscaled unless asked") {
   const float xs[3] = {464.0f, 0.1f, -1000.0f};
   const auto q = quantize_values("fp8:e4m3", xs, Role::weight, 0);
   CHECK(q[0] == 448.0f);
   CHECK(q[1] == 0.1015625f);
   CHECK(q[2] == -448.0f);
+  // scale=current: amax 1000 → scale 2^-2 (448/1000 = 0.448).
+  const auto c = quantize_values("fp8:e4m3,scale=current", xs, Role::weight, 0);
+  CHECK(c[0] == 448.0f);  // 464/4 = 116, a tie between 112 and 120 → 112
+  CHECK(c[2] == -1024.0f);
   const auto p = quantize_values("pot:b=4", xs, Role::activation, 0);  // pot keeps activations
   CHECK(p[1] == 0.1f);
+}
+
+TEST_CASE("multiply_pairs quantises the x as one token and the y as one weight channel") {
+  // int:b=2 → grid {-1, 0, 1}·amax per tensor: x amax 2, y amax 4.
+  const float xs[3] = {2.0f, 0.9f, 1.1f}, ys[3] = {4.0f, 4.0f, -1.0f};
+  const auto p = multiply_pairs(*make_multiplier("int:b=2"), xs, ys);
+  CHECK(p[0] == 8.0f);
+  CHECK(p[1] == 0.0f);   // 0.9/2 → 0
+  CHECK(p[2] == -0.0f);  // -1/4 → -0
+  CHECK(p[2] == 0.0f);
 }
 
 TEST_CASE("multiply quantises both operands, then uses the arithmetic's products") {
@@ -82,6 +96,12 @@ TEST_CASE("cli: numerics quantize prints %.9g per line") {
   CHECK(run_lmul("464\\n-0\\n1e-10\\nnan\\n0.3\\n", "numerics quantize --format fp8:e4m3") ==
         "448\n-0\n0\nnan\n0.3125\nrc=0\n");
   CHECK(run_lmul("0.1\\n", "numerics quantize --format exact") == "0.100000001\nrc=0\n");
+}
+
+TEST_CASE("cli: numerics quantize reproduces DESIGN.md's pot example as one tensor") {
+  CHECK(run_lmul("0.31\\n-0.02\\n0.007\\n-0.5\\n0.12\\n0\\n0.26\\n-0.09\\n",
+                 "numerics quantize --format pot:b=4") ==
+        "0.25\n-0.015625\n0.0078125\n-0.5\n0.125\n0\n0.25\n-0.125\nrc=0\n");
 }
 
 TEST_CASE("cli: numerics mul multiplies pairs as the arithmetic does") {

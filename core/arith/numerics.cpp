@@ -47,19 +47,25 @@ std::vector<std::vector<float>> read_number_lines(std::istream& in, int fields, 
 std::vector<float> quantize_values(std::string_view spec, std::span<const float> xs, Role role,
                                    uint64_t seed) {
   auto m = make_multiplier(spec, seed);
-  std::vector<float> out(xs.size());
-  for (size_t i = 0; i < xs.size(); ++i)
-    if (!m->quantize(role, &xs[i], 1, 1, 1, &out[i])) out[i] = xs[i];
+  std::vector<float> out(xs.begin(), xs.end());
+  const auto n = static_cast<int64_t>(xs.size());
+  if (n > 0 && !m->quantize(role, xs.data(), 1, n, n, out.data())) out.assign(xs.begin(), xs.end());
   return out;
 }
 
-float multiply(Multiplier& m, float x, float y) {
-  float qx = x, qy = y, c = 0;
-  if (!m.quantize(Role::activation, &x, 1, 1, 1, &qx)) qx = x;
-  if (!m.quantize(Role::weight, &y, 1, 1, 1, &qy)) qy = y;
-  m.gemm(Gemm{false, false, 1, 1, 1, &qx, 1, &qy, 1, &c, 1, false});
+std::vector<float> multiply_pairs(Multiplier& m, std::span<const float> xs, std::span<const float> ys) {
+  LMUL_ASSERT(xs.size() == ys.size());
+  const auto n = static_cast<int64_t>(xs.size());
+  std::vector<float> qx(xs.begin(), xs.end()), qy(ys.begin(), ys.end()), c(xs.size());
+  if (n == 0) return c;
+  if (!m.quantize(Role::activation, xs.data(), 1, n, n, qx.data())) qx.assign(xs.begin(), xs.end());
+  if (!m.quantize(Role::weight, ys.data(), 1, n, n, qy.data())) qy.assign(ys.begin(), ys.end());
+  for (int64_t i = 0; i < n; ++i)
+    m.gemm(Gemm{false, false, 1, 1, 1, &qx[i], 1, &qy[i], 1, &c[i], 1, false});
   return c;
 }
+
+float multiply(Multiplier& m, float x, float y) { return multiply_pairs(m, {&x, 1}, {&y, 1})[0]; }
 
 ProductError product_error(std::string_view spec, int64_t n, uint64_t seed, bool round_product) {
   auto m = make_multiplier(spec, seed);
@@ -71,14 +77,21 @@ ProductError product_error(std::string_view spec, int64_t n, uint64_t seed, bool
     return static_cast<float>(std::sqrt(-2.0 * std::log(uniform(2 * i))) *
                               std::cos(2.0 * std::numbers::pi * uniform(2 * i + 1)));
   };
+  std::vector<float> xs(static_cast<size_t>(n)), ys(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) {
+    xs[i] = normal(2 * static_cast<uint64_t>(i));
+    ys[i] = normal(2 * static_cast<uint64_t>(i) + 1);
+  }
+  std::vector<float> p = multiply_pairs(*m, xs, ys);
+  if (round_product && n > 0) {
+    std::vector<float> rp(p.size());
+    if (m->quantize(Role::activation, p.data(), 1, n, n, rp.data())) p = rp;
+  }
   double sum = 0;
   for (int64_t i = 0; i < n; ++i) {
-    const float x = normal(2 * static_cast<uint64_t>(i)), y = normal(2 * static_cast<uint64_t>(i) + 1);
-    const double exact = static_cast<double>(x * y);
+    const double exact = static_cast<double>(xs[i] * ys[i]);
     if (exact == 0.0) continue;
-    float p = multiply(*m, x, y), rp = p;
-    if (round_product && m->quantize(Role::activation, &p, 1, 1, 1, &rp)) p = rp;
-    const double rel = std::fabs(static_cast<double>(p) - exact) / std::fabs(exact);
+    const double rel = std::fabs(static_cast<double>(p[i]) - exact) / std::fabs(exact);
     sum += rel;
     e.max = std::max(e.max, rel);
     ++e.n;
