@@ -82,9 +82,10 @@ struct Kernel {
   uint32_t max_bits;      // bits of max finite
   float magic;            // 2^23·q
   int emin, m;
-  bool quantum_is_normal;  // q = 2^(emin − m) ≥ 2^−126
+  uint32_t quantum_normal_mask;  // all ones when q = 2^(emin − m) ≥ 2^−126
   float quantum;
   int quantum_shift;       // emin − m + 149 when q is subnormal
+  int rnd_shift;           // 32 − d: the top d random bits land below the kept mantissa
 
   explicit Kernel(const MiniFloat& f)
       : d(23 - f.m),
@@ -96,9 +97,10 @@ struct Kernel {
         magic(std::ldexp(1.0f, f.emin - f.m + 23)),
         emin(f.emin),
         m(f.m),
-        quantum_is_normal(f.emin - f.m >= -126),
+        quantum_normal_mask(f.emin - f.m >= -126 ? ~0u : 0u),
         quantum(std::ldexp(1.0f, f.emin - f.m)),
-        quantum_shift(std::max(f.emin - f.m + 149, 0)) {}
+        quantum_shift(std::max(f.emin - f.m + 149, 0)),
+        rnd_shift(d ? 32 - d : 0) {}
 
   // Everything that is not NaN: saturate, then put the sign back.
   uint32_t finish(uint32_t sign, uint32_t a, uint32_t r) const {
@@ -118,20 +120,28 @@ struct Kernel {
   // reference with the fixed quantum.
   uint32_t stochastic(uint32_t b, uint32_t rnd) const {
     const uint32_t sign = b & 0x80000000u, a = b & 0x7FFFFFFFu;
-    const uint32_t add = d ? rnd >> (32 - d) : 0u;
-    const uint32_t normal = (a + add) & ~drop_mask;
+    const uint32_t normal = (a + (rnd >> rnd_shift & drop_mask)) & ~drop_mask;
     // Target subnormal: |x| = sig·2^(ex−23), q = 2^(emin − m), dropped bits dd = emin − m − ex + 23.
-    const int field = static_cast<int>(a >> 23);
-    const uint64_t sig = field ? (a & 0x7FFFFFu) | 0x800000u : a;
-    const int ex = field ? field - 127 : -126;
+    // Written without branches and in 32-bit lanes (both forms, then selects) so that it vectorises.
+    const uint32_t field = a >> 23;
+    const uint32_t sig = field ? (a & 0x7FFFFFu) | 0x800000u : a;
+    const int ex = field ? static_cast<int>(field) - 127 : -126;
     const int dd = emin - m - ex + 23;
-    const uint64_t F = dd <= 32 ? sig << (32 - std::max(dd, 0)) : sig >> std::min(dd - 32, 63);
-    const uint64_t k = (F + rnd) >> 32;
+    // k = floor(sig/2^dd + r/2^32) in 32-bit arithmetic (the reference's (F + r) >> 32):
+    //   dd < 32: (sig + top dd bits of r) >> dd;   dd ≥ 32: the carry of (sig >> (dd − 32)) + r.
+    const int lo = std::min(std::max(dd, 1), 31);           // dd clamped for the first form
+    const uint32_t k_small = (sig + (rnd >> (32 - lo))) >> lo;
+    const uint32_t f_big = sig >> std::min(std::max(dd - 32, 0), 31);
+    const uint32_t k_big = (f_big + rnd) < rnd ? 1u : 0u;
+    const uint32_t k32 = dd < 32 ? k_small : k_big;
     // k·q: an exact fp32 product when q is normal; when q < 2^−126 (float:e=8) the pattern of a
     // multiple of 2^−149 below 2^−125 is the multiple itself.
-    const uint32_t sub = quantum_is_normal
-                             ? std::bit_cast<uint32_t>(static_cast<float>(k) * quantum)
-                             : static_cast<uint32_t>(k << quantum_shift);
+    // k ≤ 2^m ≤ 2^23 here: (2^23 + k) − 2^23 converts it to float exactly, without a conversion
+    // instruction (which kept this loop from vectorising).
+    const float kf = std::bit_cast<float>(0x4B000000u + k32) - 8388608.0f;
+    const uint32_t by_mul = std::bit_cast<uint32_t>(kf * quantum);
+    const uint32_t by_shift = k32 << quantum_shift;
+    const uint32_t sub = (by_mul & quantum_normal_mask) | (by_shift & ~quantum_normal_mask);
     return finish(sign, a, a < min_normal ? sub : normal);
   }
 };
@@ -155,6 +165,7 @@ void round_minifloat(const MiniFloat& f, Rounding rounding, const float* x, int6
         oi[j] = scaled ? q * inv : q;
       }
     } else {
+#pragma omp simd
       for (int64_t j = 0; j < cols; ++j) {
         const float v = scaled ? xi[j] * scale : xi[j];
         const uint32_t rnd = random_bits(key, static_cast<uint64_t>(i * cols + j));
