@@ -14,7 +14,6 @@
 // OpenMP over blocks of rows. Transposes are absorbed by the packing.
 #include <algorithm>
 #include <bit>
-#include <cstring>
 #include <vector>
 
 #include <omp.h>
@@ -45,10 +44,10 @@ ExpRange exp_range(const float* x, int64_t rows, int64_t cols, int64_t ld) {
 #pragma omp parallel for schedule(static) reduction(min : lo) reduction(max : hi) \
     if (rows * cols > 65536)
   for (int64_t i = 0; i < rows; ++i) {
-    const uint32_t* xi = reinterpret_cast<const uint32_t*>(x + i * ld);
+    const float* xi = x + i * ld;
 #pragma omp simd reduction(min : lo) reduction(max : hi)
     for (int64_t j = 0; j < cols; ++j) {
-      const uint32_t e = (xi[j] & kExpMask) >> 23;
+      const uint32_t e = (std::bit_cast<uint32_t>(xi[j]) & kExpMask) >> 23;
       lo = std::min(lo, e == 0 ? 255u : e);
       hi = std::max(hi, e);
     }

@@ -31,9 +31,9 @@ bool all_finite(const float* x, int64_t rows, int64_t cols, int64_t ld) {
   uint32_t hi = 0;  // largest exponent field; 255 = Inf or NaN
 #pragma omp parallel for schedule(static) reduction(max : hi) if (rows * cols > 65536)
   for (int64_t i = 0; i < rows; ++i) {
-    const uint32_t* xi = reinterpret_cast<const uint32_t*>(x + i * ld);
+    const float* xi = x + i * ld;
 #pragma omp simd reduction(max : hi)
-    for (int64_t j = 0; j < cols; ++j) hi = std::max(hi, xi[j] & 0x7F800000u);
+    for (int64_t j = 0; j < cols; ++j) hi = std::max(hi, std::bit_cast<uint32_t>(xi[j]) & 0x7F800000u);
   }
   return hi != 0x7F800000u;
 }
