@@ -99,7 +99,7 @@ struct Kernel {
         m(f.m),
         quantum_normal_mask(f.emin - f.m >= -126 ? ~0u : 0u),
         quantum(std::ldexp(1.0f, f.emin - f.m)),
-        quantum_shift(std::max(f.emin - f.m + 149, 0)),
+        quantum_shift(std::clamp(f.emin - f.m + 149, 0, 31)),  // used only when q is subnormal
         rnd_shift(d ? 32 - d : 0) {}
 
   // Everything that is not NaN: saturate, then put the sign back.
