@@ -8,5 +8,8 @@ namespace lmul::apps {
 // Each registers its subcommand on app and sets its callback. Callbacks throw lmul::Error on bad
 // input (exit 2) and lmul::RuntimeFailure on runtime failures (exit 1).
 void add_numerics(CLI::App& app);
+void add_tokenize(CLI::App& app);
+// Adds `gpt2` under the `prepare` subcommand passed in.
+void add_prepare_gpt2(CLI::App& prepare);
 
 }  // namespace lmul::apps

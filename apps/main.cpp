@@ -13,6 +13,10 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "lmul 0.1.0");
   lmul::apps::add_numerics(app);
+  lmul::apps::add_tokenize(app);
+  auto* prepare = app.add_subcommand("prepare", "Tokenise a corpus into train.bin / val.bin / meta.json");
+  prepare->require_subcommand(1);
+  lmul::apps::add_prepare_gpt2(*prepare);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
