@@ -14,6 +14,11 @@
 namespace lmul::data {
 namespace {
 
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
 constexpr const char* kEndOfText = "<|endoftext|>";
 
 std::string read_file(const std::string& path) {
@@ -75,9 +80,11 @@ BpeVocab load_bpe_vocab(const std::string& dir) {
   if (!enc.is_object() || enc.empty())
     throw Error("{}: expected a JSON object mapping token strings to ids", enc_path);
   const size_t n = enc.size();
+  if (n > static_cast<size_t>(BpePairTable::kMaxIds))
+    throw Error("{}: {} tokens; at most {} are supported", enc_path, n, BpePairTable::kMaxIds);
   v.token_bytes.assign(n, {});
   std::vector<bool> seen(n, false);
-  std::unordered_map<std::string, int> id_of;  // raw bytes -> id
+  std::unordered_map<std::string, int, StringHash, std::equal_to<>> id_of;  // raw bytes -> id
   id_of.reserve(2 * n);
   for (auto it = enc.begin(); it != enc.end(); ++it) {
     if (!it.value().is_number_integer())
@@ -101,7 +108,8 @@ BpeVocab load_bpe_vocab(const std::string& dir) {
   }
   if (v.eot_id < 0) throw Error("{}: no \"{}\" token", enc_path, kEndOfText);
   for (int b = 0; b < 256; ++b) {
-    auto it = id_of.find(std::string(1, static_cast<char>(b)));
+    const char byte = static_cast<char>(b);
+    auto it = id_of.find(std::string_view(&byte, 1));
     if (it == id_of.end()) throw Error("{}: no token for the single byte 0x{:02x}", enc_path, b);
     v.byte_id[b] = it->second;
   }
@@ -138,10 +146,11 @@ BpeVocab load_bpe_vocab(const std::string& dir) {
   // concatenation is a token, so every split of every token into two tokens is a pair.
   std::vector<std::pair<std::pair<int, int>, int>> found;
   for (const auto& [bytes, id] : id_of) {
-    for (size_t k = 1; k < bytes.size(); ++k) {
-      auto l = id_of.find(bytes.substr(0, k));
+    const std::string_view b = bytes;
+    for (size_t k = 1; k < b.size(); ++k) {
+      auto l = id_of.find(b.substr(0, k));
       if (l == id_of.end()) continue;
-      auto r = id_of.find(bytes.substr(k));
+      auto r = id_of.find(b.substr(k));
       if (r == id_of.end()) continue;
       found.push_back({{l->second, r->second}, id});
     }
