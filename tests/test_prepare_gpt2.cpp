@@ -152,6 +152,22 @@ TEST_CASE("worker count and batch size change no byte of the output") {
   CHECK(slurp(out1 / "val.bin") == slurp(out4 / "val.bin"));
 }
 
+TEST_CASE("a document larger than one chunk is cut where it changes no token, EOT only at its end") {
+  TempDir in, out;
+  std::string big = slurp(kOwt);
+  big = big + big + big;  // 1.5 MB > DocumentStream::kChunkBytes
+  REQUIRE(big.size() > lmul::data::DocumentStream::kChunkBytes);
+  in.write("a.txt", big);
+  in.write("b.txt", "tail");
+  auto o = options({in.str()}, out.str(), 0.0);
+  o.batch_bytes = 1;  // one unit per batch
+  o.workers = 2;
+  prepare_gpt2(o);
+  auto want = with_eot(big), b = with_eot("tail");
+  want.insert(want.end(), b.begin(), b.end());
+  CHECK(read_bin(out / "train.bin") == want);
+}
+
 TEST_CASE("val fraction 0 leaves val.bin empty") {
   TempDir in, out;
   in.write("a.txt", "one");
