@@ -1,5 +1,6 @@
 // lmul tokenize: GPT-2 BPE from the command line. Encode: bytes on stdin -> ids on stdout,
 // separated by spaces. Decode (--decode): whitespace-separated ids on stdin -> the exact bytes.
+#include <cstdint>
 #include <cstdio>
 #include <iostream>
 #include <iterator>

@@ -32,5 +32,5 @@ for (let r = 0; r < runs; ++r) {
 }
 mbs.sort((a, b) => a - b);
 const med = runs % 2 ? mbs[(runs - 1) / 2] : (mbs[runs / 2 - 1] + mbs[runs / 2]) / 2;
-console.log(`tiktoken 1 thread: ${med.toFixed(2)} MB/s (median of ${runs}), ${docs.length} docs, ${bytes} bytes, ${tokens} tokens`);
+console.log(`RESULT tiktoken encode_ordinary 1-thread ${med.toFixed(2)} MB/s (median of ${runs}), ${docs.length} docs, ${bytes} bytes, ${tokens} tokens`);
 enc.free();
