@@ -16,8 +16,12 @@ for ((i = 0; i < rounds; ++i)); do
   if ((have_node)); then node bench/bpe_tiktoken.mjs --runs 1 "${inputs[@]}" | grep '^RESULT' >>"$log"; fi
 done
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(date -u +%FT%TZ); $rounds interleaved rounds"
-# Median over rounds of each (tool, mode, threads) line; tokens column as a check.
-awk '{key=$2" "$3" "$4; v[key]=v[key]" "$5; tok[key]=$(NF-1)}
-     END {for (k in v) {n=split(substr(v[k],2),a," "); asort(a); m=(n%2)?a[(n+1)/2]:(a[n/2]+a[n/2+1])/2;
-          printf "%-38s %8.2f MB/s  (median of %d; %s tokens)\n", k, m, n, tok[k]}}' "$log" | sort
+# Median over rounds of each (tool, mode, threads) line; the token count as a check.
+awk '{print $2" "$3" "$4}' "$log" | sort -u | while read -r tool mode threads; do
+  vals=$(awk -v k="$tool $mode $threads" '$2" "$3" "$4 == k {print $5}' "$log" | sort -g)
+  tokens=$(awk -v k="$tool $mode $threads" '$2" "$3" "$4 == k {print $(NF-1)}' "$log" | sort -u | paste -sd/)
+  n=$(echo "$vals" | wc -l)
+  median=$(echo "$vals" | awk -v n="$n" '{a[NR]=$1} END {print (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2}')
+  printf "%-10s %-16s %-9s %8.2f MB/s  (median of %d; %s tokens)\n" "$tool" "$mode" "$threads" "$median" "$n" "$tokens"
+done
 rm -f "$log"
