@@ -12,7 +12,8 @@
 namespace lmul::apps {
 namespace {
 
-constexpr const char* kHelp = R"(Tokenise text with GPT-2's byte-level BPE into OUT/train.bin, OUT/val.bin
+constexpr const char* kHelp = R"(
+Tokenise text with GPT-2's byte-level BPE into OUT/train.bin, OUT/val.bin
 (little-endian uint16, the files nanoGPT's prepare.py writes) and OUT/meta.json.
 Inputs (--input, repeatable): a text file (one document), a directory (its *.txt files in sorted
 order, one document each) or a .jsonl file (one document per line, field "text").
@@ -29,10 +30,11 @@ Split:
 void add_prepare_gpt2(CLI::App& prepare) {
   auto opt = std::make_shared<data::PrepareGpt2Options>();
   opt->vocab_dir = "../shared/data/gpt2";
-  auto* cmd = prepare.add_subcommand("gpt2", kHelp);
+  auto* cmd = prepare.add_subcommand("gpt2", "GPT-2 BPE token ids (nanoGPT's shakespeare / openwebtext prepare.py)");
+  cmd->footer(kHelp);
   cmd->add_option("--input", opt->inputs, "Text file, directory of .txt files, or .jsonl file")->required();
   cmd->add_option("--out", opt->out_dir, "Output directory (created if missing)")->required();
-  cmd->add_option("--val-fraction", opt->val_fraction, "Fraction held out for val.bin (see above)")
+  cmd->add_option("--val-fraction", opt->val_fraction, "F: fraction held out for val.bin (split rules below)")
       ->capture_default_str()->check(CLI::Range(0.0, 0.999999));
   cmd->add_option("--workers", opt->workers, "Tokeniser threads (0 = all cores)")->capture_default_str()
       ->check(CLI::NonNegativeNumber);

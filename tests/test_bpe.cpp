@@ -73,6 +73,12 @@ TEST_CASE("pre-tokenizer: whitespace before a word leaves its last space to the 
   CHECK(pieces == std::vector<std::string>{"a", "  ", " b", "\n", "\n", "c", " ", "\xC2\xA0", "d", "  "});
 }
 
+TEST_CASE("pre-tokenizer: White_Space decides, so U+0085 is whitespace and U+FEFF, U+200B are not") {
+  std::vector<std::string> pieces;
+  lmul::data::for_each_pretoken("a\xC2\x85" "b \xEF\xBB\xBF" "c\xE2\x80\x8B" "d", [&](std::string_view p) { pieces.emplace_back(p); });
+  CHECK(pieces == std::vector<std::string>{"a", "\xC2\x85", "b", " \xEF\xBB\xBF", "c", "\xE2\x80\x8B", "d"});
+}
+
 TEST_CASE("pre-tokenizer: contractions are case-sensitive and come before other runs") {
   std::vector<std::string> pieces;
   lmul::data::for_each_pretoken("it's IT'S 'll''d", [&](std::string_view p) { pieces.emplace_back(p); });
