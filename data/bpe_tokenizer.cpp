@@ -2,37 +2,21 @@
 
 #include <atomic>
 #include <string>
-#include <unordered_map>
 
 #include "core/error.h"
 #include "data/bpe_merge.h"
+#include "data/bpe_piece_cache.h"
 #include "data/bpe_pretokenize.h"
 
 namespace lmul::data {
 namespace {
 
 constexpr std::string_view kEndOfText = "<|endoftext|>";
-// Pieces up to this many bytes are cached; longer ones are rare and would only crowd the cache.
-constexpr size_t kCacheMaxPiece = 64;
-// The cache is dropped when it grows past this many pieces (bounds memory per thread).
-constexpr size_t kCacheMaxEntries = size_t{1} << 18;
 
-struct StringHash {
-  using is_transparent = void;
-  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
-
-// Per-thread piece -> ids cache: ids live in one arena, the map holds (offset, count).
+// Each thread's cache, and which tokenizer filled it.
 struct MergeCache {
   uint64_t owner = 0;
-  std::unordered_map<std::string, std::pair<uint32_t, uint32_t>, StringHash, std::equal_to<>> index;
-  std::vector<int> ids;
-
-  void reset(uint64_t new_owner) {
-    owner = new_owner;
-    index.clear();
-    ids.clear();
-  }
+  BpePieceCache pieces;
 };
 
 thread_local MergeCache tl_cache;
@@ -45,27 +29,28 @@ BpeTokenizer::BpeTokenizer(const std::string& vocab_dir)
 
 void BpeTokenizer::encode_into(std::string_view text, std::vector<int>& out) const {
   MergeCache& cache = tl_cache;
-  if (cache.owner != instance_) cache.reset(instance_);
+  if (cache.owner != instance_) {
+    cache.owner = instance_;
+    cache.pieces.clear();
+  }
   for_each_pretoken(text, [&](std::string_view piece) {
     if (piece.size() == 1) {
       out.push_back(vocab_.byte_id[static_cast<unsigned char>(piece[0])]);
       return;
     }
-    if (piece.size() > kCacheMaxPiece) {
+    if (piece.size() > BpePieceCache::kMaxPiece) {
       bpe_merge(piece, vocab_, out);
       return;
     }
-    if (auto it = cache.index.find(piece); it != cache.index.end()) {
-      const int* p = cache.ids.data() + it->second.first;
-      out.insert(out.end(), p, p + it->second.second);
+    const uint64_t h = BpePieceCache::hash(piece);
+    uint32_t n = 0;
+    if (const int* ids = cache.pieces.find(piece, h, n)) {
+      out.insert(out.end(), ids, ids + n);
       return;
     }
     size_t start = out.size();
     bpe_merge(piece, vocab_, out);
-    if (cache.index.size() >= kCacheMaxEntries) cache.reset(instance_);
-    auto offset = static_cast<uint32_t>(cache.ids.size());
-    cache.ids.insert(cache.ids.end(), out.begin() + start, out.end());
-    cache.index.emplace(std::string(piece), std::pair{offset, static_cast<uint32_t>(out.size() - start)});
+    cache.pieces.insert(piece, h, out.data() + start, static_cast<uint32_t>(out.size() - start));
   });
 }
 
