@@ -11,5 +11,8 @@ void add_train(CLI::App& app);
 void add_sample(CLI::App& app);
 void add_numerics(CLI::App& app);
 void add_compare(CLI::App& app);
+void add_tokenize(CLI::App& app);
+// Adds `gpt2` under the `prepare` subcommand passed in.
+void add_prepare_gpt2(CLI::App& prepare);
 
 }  // namespace lmul::apps

@@ -12,11 +12,12 @@ int main(int argc, char** argv) {
   CLI::App app{"lmul — train nanoGPT-style language models with a chosen multiplication arithmetic"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "lmul 0.1.0");
-  lmul::apps::add_prepare(app);
+  lmul::apps::add_prepare_gpt2(*lmul::apps::add_prepare(app));
   lmul::apps::add_train(app);
   lmul::apps::add_sample(app);
   lmul::apps::add_numerics(app);
   lmul::apps::add_compare(app);
+  lmul::apps::add_tokenize(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

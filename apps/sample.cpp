@@ -13,43 +13,12 @@
 #include "apps/train_config.h"
 #include "core/autograd.h"
 #include "core/error.h"
-#include "data/utf8.h"
+#include "data/tokenizer.h"
 #include "nn/gpt.h"
 
 namespace lmul::apps {
 
 namespace {
-// The character vocabulary of a char-level dataset's meta.json.
-struct CharCodec {
-  std::vector<std::string> chars;
-  explicit CharCodec(const std::string& dataset) {
-    const std::string path = dataset + "/meta.json";
-    std::ifstream in(path);
-    if (!in) throw Error("{}: missing (the run's dataset; sample from the directory you trained in)", path);
-    try {
-      auto j = nlohmann::json::parse(in);
-      chars = j.at("chars").get<std::vector<std::string>>();
-    } catch (const std::exception& e) {
-      throw Error("{}: cannot read the character vocabulary ({})", path, e.what());
-    }
-  }
-  std::vector<int32_t> encode(const std::string& s) const {
-    std::vector<int32_t> ids;
-    for (size_t i = 0; i < s.size();) {
-      const size_t at = i;
-      if (data::utf8_next(s, i) < 0) throw Error("--prompt: invalid UTF-8 at byte {}", at);
-      const std::string ch = s.substr(at, i - at);
-      auto it = std::find(chars.begin(), chars.end(), ch);
-      if (it == chars.end()) throw Error("--prompt: character '{}' is not in the vocabulary", ch);
-      ids.push_back(static_cast<int32_t>(it - chars.begin()));
-    }
-    return ids;
-  }
-  std::string decode(int32_t id) const {
-    return id >= 0 && id < static_cast<int32_t>(chars.size()) ? chars[static_cast<size_t>(id)] : "";
-  }
-};
-
 // Samples one id from logits / temperature restricted to the top k (k ≤ 0: all).
 int32_t sample_next(const float* logits, int64_t V, float temperature, int64_t top_k, Rng& rng) {
   std::vector<float> l(logits, logits + V);
@@ -98,14 +67,14 @@ void add_sample(CLI::App& app) {
     if (!fs::exists(run / "config.toml")) throw Error("{}: missing: not an lmul run directory", (run / "config.toml").string());
     read_checkpoint_meta(ckpt);  // a corrupt checkpoint is reported before anything else
     TrainConfig c = load_config((run / "config.toml").string(), {});
-    CharCodec codec(c.dataset);
-    nn::GPT model(model_config(c, c.vocab_size > 0 ? c.vocab_size : static_cast<int64_t>(codec.chars.size())), c.arith,
+    auto tokenizer = data::load_tokenizer(c.dataset);
+    nn::GPT model(model_config(c, c.vocab_size > 0 ? c.vocab_size : tokenizer->vocab_size()), c.arith,
                   static_cast<uint64_t>(c.seed));
     load_checkpoint(ckpt, model, nullptr);
     model.set_training(false);
     NoGrad ng;
     Rng rng(static_cast<uint64_t>(a->seed));
-    const std::vector<int32_t> start = codec.encode(a->prompt);
+    const std::vector<int32_t> start = tokenizer->encode(a->prompt);
     if (start.empty()) throw Error("--prompt must not be empty");
     const int64_t V = model.config().vocab_size;
     for (int64_t s = 0; s < a->num_samples; ++s) {
@@ -117,7 +86,8 @@ void add_sample(CLI::App& app) {
         Tensor logits = model.forward(ctx, 1, T, {}, rng, true).logits;  // (1,1,V)
         const int32_t next = sample_next(logits.data(), V, a->temperature, a->top_k, rng);
         ids.push_back(next);
-        fmt::print("{}", codec.decode(next));
+        const int id = next;
+        fmt::print("{}", next < tokenizer->vocab_size() ? tokenizer->decode({&id, 1}) : std::string());
         std::fflush(stdout);
       }
       fmt::print("\n{}\n", a->num_samples > 1 ? "---------------" : "");

@@ -23,12 +23,14 @@ PrepareSummary prepare_char(const std::string& input, const std::string& out_dir
   if (text.empty()) throw Error("{}: the input is empty", input);
 
   std::vector<int32_t> cps;
+  std::map<int32_t, std::string> utf8_of;  // code point → its bytes, for meta.json
   cps.reserve(text.size());
   for (size_t i = 0; i < text.size();) {
-    const size_t at = i;
-    const int32_t cp = utf8_next(text, i);
-    if (cp < 0) throw Error("{}: invalid UTF-8 at byte {} (char-level data must be UTF-8 text)", input, at);
-    cps.push_back(cp);
+    const Utf8Char c = decode_utf8(text, i);
+    if (c.cp < 0) throw Error("{}: invalid UTF-8 at byte {} (char-level data must be UTF-8 text)", input, i);
+    if (!utf8_of.count(c.cp)) utf8_of[c.cp] = std::string(text.substr(i, static_cast<size_t>(c.len)));
+    cps.push_back(c.cp);
+    i += static_cast<size_t>(c.len);
   }
   std::vector<int32_t> chars = cps;
   std::sort(chars.begin(), chars.end());
@@ -50,15 +52,18 @@ PrepareSummary prepare_char(const std::string& input, const std::string& out_dir
   meta["tokenizer"] = "char";
   meta["vocab_size"] = chars.size();
   nlohmann::json list = nlohmann::json::array();
-  for (int32_t c : chars) list.push_back(utf8_encode(c));
+  for (int32_t c : chars) list.push_back(utf8_of[c]);
   meta["chars"] = list;
   meta["train_tokens"] = n_train;
   meta["val_tokens"] = ids.size() - n_train;
   meta["source"] = std::filesystem::absolute(input).string();
   const std::string dir = out_dir + "/";
-  write_tokens_atomic(dir + "train.bin", std::span(ids).first(n_train));
-  write_tokens_atomic(dir + "val.bin", std::span(ids).subspan(n_train));
-  write_text_atomic(dir + "meta.json", meta.dump(2) + "\n");
+  TokenFile train(dir + "train.bin"), val(dir + "val.bin");
+  train.append(std::span(ids).first(n_train));
+  val.append(std::span(ids).subspan(n_train));
+  train.commit();
+  val.commit();
+  write_file_atomically(dir + "meta.json", meta.dump(2) + "\n");
   return {static_cast<int64_t>(chars.size()), static_cast<int64_t>(n_train),
           static_cast<int64_t>(ids.size() - n_train)};
 }

@@ -15,19 +15,19 @@
 namespace lmul::test {
 
 // A fresh directory under the system temp dir, removed with everything in it at scope exit.
-class TempDir {
+class RunsDir {
  public:
-  TempDir() {
+  RunsDir() {
     std::random_device rd;
     path_ = std::filesystem::temp_directory_path() / fmt::format("lmul_compare_{:08x}{:08x}", rd(), rd());
     std::filesystem::create_directories(path_);
   }
-  ~TempDir() {
+  ~RunsDir() {
     std::error_code ec;
     std::filesystem::remove_all(path_, ec);
   }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
+  RunsDir(const RunsDir&) = delete;
+  RunsDir& operator=(const RunsDir&) = delete;
   const std::filesystem::path& path() const { return path_; }
   std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
 

@@ -8,7 +8,7 @@
 #include "tests/compare_fixture.h"
 
 using namespace lmul;
-using lmul::test::TempDir;
+using lmul::test::RunsDir;
 
 namespace {
 
@@ -82,7 +82,7 @@ TEST_CASE("mean and sample standard deviation; median") {
 }
 
 TEST_CASE("runs that differ only by seed and out_dir are one group with mean ± std") {
-  TempDir tmp;
+  RunsDir tmp;
   std::vector<std::filesystem::path> dirs;
   const double finals[] = {1.90, 1.92, 1.97};
   for (int s = 0; s < 3; ++s) {
@@ -107,7 +107,7 @@ TEST_CASE("runs that differ only by seed and out_dir are one group with mean ± 
 }
 
 TEST_CASE("Δ vs exact is the difference of group means, and absent without an exact run") {
-  TempDir tmp;
+  RunsDir tmp;
   const auto dirs = std::vector{test::write_finished_run(tmp / "e1", test::run_config("exact", 1), 1.9),
                                 test::write_finished_run(tmp / "e2", test::run_config("exact", 2), 2.0),
                                 test::write_finished_run(tmp / "l1", test::run_config("lmul:m=3", 1), 2.10),
@@ -121,7 +121,7 @@ TEST_CASE("Δ vs exact is the difference of group means, and absent without an e
 }
 
 TEST_CASE("the train_loss metric takes final and best from the logged train loss") {
-  TempDir tmp;
+  RunsDir tmp;
   test::write_run(tmp / "r", test::run_config(), {test::step_line(0, 4.0, 4.1), test::step_line(10, 2.5),
                                                   test::step_line(20, 2.7, 2.9)});
   const auto c = report::compare_runs(read_all({tmp / "r"}), "train_loss");
@@ -131,7 +131,7 @@ TEST_CASE("the train_loss metric takes final and best from the logged train loss
 }
 
 TEST_CASE("the train_loss metric prefers the eval steps' eval_train_loss when logged") {
-  TempDir tmp;
+  RunsDir tmp;
   test::write_run(tmp / "r", test::run_config(),
                   {R"({"step": 0, "train_loss": 4.0, "val_loss": 4.1, "eval_train_loss": 4.05})",
                    test::step_line(10, 2.5), R"({"step": 20, "train_loss": 2.7, "val_loss": 2.9, "eval_train_loss": 2.8})"});
@@ -141,7 +141,7 @@ TEST_CASE("the train_loss metric prefers the eval steps' eval_train_loss when lo
 }
 
 TEST_CASE("runs with the same directory name under different parents are told apart") {
-  TempDir tmp;
+  RunsDir tmp;
   const auto c = report::compare_runs(read_all({test::write_finished_run(tmp / "a" / "seed1", test::run_config("exact", 1), 1.9),
                                                 test::write_finished_run(tmp / "b" / "seed1", test::run_config("mystery:m=1", 1), 2.0),
                                                 test::write_finished_run(tmp / "c" / "other", test::run_config("exact", 2), 2.0)}),
@@ -152,7 +152,7 @@ TEST_CASE("runs with the same directory name under different parents are told ap
 }
 
 TEST_CASE("a growing run with no val_loss yet is compared with a warning and no final loss") {
-  TempDir tmp;
+  RunsDir tmp;
   const auto done = test::write_finished_run(tmp / "exact", test::run_config("exact"), 1.9);
   const auto early = test::write_run(tmp / "lmul_early", test::run_config("lmul:m=4"),
                                      {test::step_line(0, 4.2), test::step_line(10, 4.0)});
@@ -166,7 +166,7 @@ TEST_CASE("a growing run with no val_loss yet is compared with a warning and no 
 }
 
 TEST_CASE("a diverged seed makes the group mean NaN but its best is the best before divergence") {
-  TempDir tmp;
+  RunsDir tmp;
   test::write_run(tmp / "r", test::run_config("lmul:m=2"),
                   {R"({"step": 0, "train_loss": 4.2, "val_loss": 4.3})", R"({"step": 250, "train_loss": 3.0, "val_loss": 3.1})",
                    R"({"step": 500, "train_loss": NaN, "val_loss": NaN})"});
@@ -176,7 +176,7 @@ TEST_CASE("a diverged seed makes the group mean NaN but its best is the best bef
 }
 
 TEST_CASE("runs of different setups are compared with a warning naming the keys and runs") {
-  TempDir tmp;
+  RunsDir tmp;
   auto wide = test::run_config("exact", 1);
   wide["n_embd"] = 256;
   auto other_data = test::run_config("lmul:m=4", 1);
@@ -197,7 +197,7 @@ TEST_CASE("runs of different setups are compared with a warning naming the keys 
 }
 
 TEST_CASE("runs of different lengths are separate groups but not a setup warning") {
-  TempDir tmp;
+  RunsDir tmp;
   auto longer = test::run_config("exact", 2);
   longer["max_iters"] = 5000;
   const auto c = report::compare_runs(read_all({test::write_finished_run(tmp / "a", test::run_config("exact", 1), 1.9),
@@ -209,7 +209,7 @@ TEST_CASE("runs of different lengths are separate groups but not a setup warning
 }
 
 TEST_CASE("throughput is the median over the group's logged steps") {
-  TempDir tmp;
+  RunsDir tmp;
   const auto c = report::compare_runs(
       read_all({test::write_run(tmp / "a", test::run_config("exact", 1),
                                 {test::step_line(0, 4, std::nullopt, 100, 10), test::step_line(1, 4, std::nullopt, 300, 30)}),
