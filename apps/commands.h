@@ -11,5 +11,6 @@ void add_train(CLI::App& app);
 void add_sample(CLI::App& app);
 void add_numerics(CLI::App& app);
 void add_compare(CLI::App& app);
+void add_sweep(CLI::App& app);
 
 }  // namespace lmul::apps

@@ -1,0 +1,164 @@
+// `lmul sweep` through the binary on a tiny model: the runs it trains, skips and resumes, the
+// comparison it writes, and its errors before anything runs.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "test_helpers.h"
+
+using namespace lmul::testing;
+namespace fs = std::filesystem;
+
+namespace {
+
+// A model small enough to train 6 steps in a blink: the sweep's bookkeeping is under test.
+void write_tiny_config(const TempDir& d) {
+  write_file(d / "c.toml", "dataset = \"" + shakespeare_char_dir() + "\"\nout_dir = \"" + (d / "tiny") +
+                               "\"\n"
+                               "n_layer = 1\nn_head = 1\nn_embd = 16\nblock_size = 16\nbatch_size = 2\n"
+                               "max_iters = 6\neval_interval = 3\neval_iters = 1\nlog_interval = 1\n"
+                               "warmup_iters = 0\nlr_decay_iters = 6\nthreads = 1\n");
+}
+
+std::string q(const std::string& s) { return "'" + s + "'"; }
+
+// The JSON objects of a run's metrics.jsonl after the first header.
+std::vector<nlohmann::json> metrics_lines(const std::string& run_dir) {
+  std::istringstream in(read_file(run_dir + "/metrics.jsonl"));
+  std::vector<nlohmann::json> out;
+  std::string line;
+  while (std::getline(in, line))
+    if (!line.empty()) out.push_back(nlohmann::json::parse(line));
+  return out;
+}
+
+size_t count(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t p = text.find(what); p != std::string::npos; p = text.find(what, p + 1)) ++n;
+  return n;
+}
+
+// Drops the last line of a file (the final evaluation of metrics.jsonl): an interrupted run's state.
+void drop_last_line(const std::string& path) {
+  std::string text = read_file(path);
+  text.pop_back();
+  text.erase(text.rfind('\n') + 1);
+  write_file(path, text);
+}
+
+}  // namespace
+
+TEST_SUITE("sweep") {
+TEST_CASE("a sweep of two arithmetics × two seeds trains 4 runs and writes the comparison") {
+  TempDir d;
+  write_tiny_config(d);
+  const auto r = run_lmul("sweep " + q(d / "c.toml") + " --arith exact 'linear=exact+backward=exact' --seeds 1,2 -q");
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  const std::string sweep = d / "tiny_sweep";
+  for (const char* run : {"linear=exact.seed1", "linear=exact.seed2", "linear=exact+backward=exact.seed1",
+                          "linear=exact+backward=exact.seed2"}) {
+    CAPTURE(run);
+    const auto lines = metrics_lines(sweep + "/" + run);
+    REQUIRE(lines.size() > 2);
+    CHECK(lines.back()["step"] == 6);
+    CHECK(lines.back().contains("val_loss"));
+    CHECK(fs::exists(sweep + "/" + run + "/ckpt/latest.safetensors"));
+  }
+  CHECK(metrics_lines(sweep + "/linear=exact+backward=exact.seed2").front()["config"]["arith"]["backward"] == "exact");
+  CHECK(metrics_lines(sweep + "/linear=exact.seed2").front()["config"]["seed"] == 2);
+  for (const char* f : {"sweep.toml", "compare.md", "compare.json", "loss.svg", "report.html"})
+    CHECK_MESSAGE(fs::file_size(sweep + "/" + f) > 50, f);
+  const auto cmp = nlohmann::json::parse(read_file(sweep + "/compare.json"));
+  REQUIRE(cmp["groups"].size() == 2);
+  CHECK(cmp["groups"][0]["runs"].size() == 2);  // two seeds per arithmetic
+  CHECK(r.output.find("lmul sweep: 4 runs in " + sweep + " (0 finished earlier, 4 to train)") != std::string::npos);
+  CHECK(r.output.find("4/4 | all runs finished; comparing") != std::string::npos);
+  CHECK(r.output.find("| run ") == std::string::npos);  // the terminal table, not markdown, is printed
+  CHECK(r.output.find("exact") != std::string::npos);
+}
+
+TEST_CASE("running a sweep again skips its finished runs; one missing its final line resumes, one without checkpoint restarts") {
+  TempDir d;
+  write_tiny_config(d);
+  write_file(d / "s.toml", "[sweep]\nconfig = " + q(d / "c.toml") + "\narith = [\"exact\"]\nseeds = [1, 2, 3]\nout = " +
+                               q(d / "sw") + "\n");
+  REQUIRE(run_lmul("sweep " + q(d / "s.toml") + " -q").exit_code == 0);
+  const std::string s1 = d / "sw/linear=exact.seed1", s2 = d / "sw/linear=exact.seed2", s3 = d / "sw/linear=exact.seed3";
+  const auto t1 = fs::last_write_time(s1 + "/metrics.jsonl"), t2 = fs::last_write_time(s2 + "/ckpt/latest.safetensors");
+
+  // The sweep dir alone resumes the sweep (its sweep.toml); every run is finished.
+  const auto again = run_lmul("sweep " + q(d / "sw") + " -q");
+  INFO(again.output);
+  REQUIRE(again.exit_code == 0);
+  CHECK(count(again.output, "finished earlier, skipped") == 3);
+  CHECK(fs::last_write_time(s1 + "/metrics.jsonl") == t1);
+  CHECK(fs::last_write_time(s2 + "/ckpt/latest.safetensors") == t2);
+
+  drop_last_line(s2 + "/metrics.jsonl");  // stopped before the final evaluation reached the file
+  fs::remove_all(s3 + "/ckpt");           // stopped before its first checkpoint
+  const auto third = run_lmul("sweep " + q(d / "s.toml") + " -q");
+  INFO(third.output);
+  REQUIRE(third.exit_code == 0);
+  CHECK(third.output.find("linear=exact.seed1: finished earlier, skipped") != std::string::npos);
+  CHECK(third.output.find("linear=exact.seed2: resuming at step 6") != std::string::npos);
+  CHECK(third.output.find("linear=exact.seed3: starting") != std::string::npos);
+  CHECK(fs::last_write_time(s1 + "/metrics.jsonl") == t1);
+  CHECK(metrics_lines(s2).back()["step"] == 6);
+  CHECK(metrics_lines(s2).back().contains("val_loss"));
+  const auto l3 = metrics_lines(s3);  // started over: one header, steps 0..6
+  CHECK(l3.front().contains("config"));
+  CHECK(l3[1]["step"] == 0);
+  CHECK(l3.back()["step"] == 6);
+  CHECK(fs::exists(s3 + "/ckpt/latest.safetensors"));
+}
+
+TEST_CASE("a run checkpointed before max_iters resumes there and trains the remaining steps") {
+  TempDir d;
+  write_tiny_config(d);
+  const std::string base = "sweep " + q(d / "c.toml") + " --arith exact --seeds 1 --out " + q(d / "sw") + " -q";
+  REQUIRE(run_lmul(base + " --set max_iters=3 --set decay_lr=false").exit_code == 0);
+  const auto r = run_lmul(base + " --set max_iters=6 --set decay_lr=false");
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.output.find("linear=exact.seed1: resuming at step 3") != std::string::npos);
+  const auto lines = metrics_lines(d / "sw/linear=exact.seed1");
+  CHECK(lines.back()["step"] == 6);
+  bool trained_step_4 = false;
+  for (const auto& j : lines) trained_step_4 |= j.value("step", -1) == 4 && j.contains("train_loss");
+  CHECK(trained_step_4);
+}
+
+TEST_CASE("a bad spec is a one-line error naming it, before any run starts") {
+  TempDir d;
+  write_tiny_config(d);
+  const auto r = run_lmul("sweep " + q(d / "c.toml") + " --arith 'exact;nosuch:m=4,variant=formula'");
+  CHECK(r.exit_code == 2);
+  CHECK(r.output ==
+        "lmul: error: sweep: --arith entry 'nosuch:m=4,variant=formula': arith spec 'nosuch:m=4,variant=formula': "
+        "unknown format 'nosuch' (known: exact)\n");
+  CHECK_FALSE(fs::exists(d / "tiny_sweep"));
+}
+
+TEST_CASE("a bad --site is a one-line error, before any run starts") {
+  TempDir d;
+  write_tiny_config(d);
+  const auto r = run_lmul("sweep " + q(d / "c.toml") + " --arith exact --site linear+mlp");
+  CHECK(r.exit_code == 2);
+  CHECK(r.output ==
+        "lmul: error: sweep: --site 'linear+mlp': unknown site 'mlp' (choose linear, attention, head, embedding, "
+        "all, or several joined by '+')\n");
+  CHECK_FALSE(fs::exists(d / "tiny_sweep"));
+}
+
+TEST_CASE("a training config without --arith is an error saying what to add") {
+  TempDir d;
+  write_tiny_config(d);
+  const auto r = run_lmul("sweep " + q(d / "c.toml"));
+  CHECK(r.exit_code == 2);
+  CHECK(r.output.find("give the arithmetics with --arith") != std::string::npos);
+}
+}
