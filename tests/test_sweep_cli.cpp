@@ -2,7 +2,15 @@
 // comparison it writes, and its errors before anything runs.
 #include <doctest/doctest.h>
 
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <filesystem>
+#include <thread>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -143,6 +151,17 @@ TEST_CASE("a bad spec is a one-line error naming it, before any run starts") {
   CHECK_FALSE(fs::exists(d / "tiny_sweep"));
 }
 
+TEST_CASE("entries joined by ',' are an error saying how to separate them") {
+  TempDir d;
+  write_tiny_config(d);
+  const auto r = run_lmul("sweep " + q(d / "c.toml") + " --arith exact,lmul:m=4");
+  CHECK(r.exit_code == 2);
+  CHECK(r.output.find("entries are separated by spaces or ';', not ','") != std::string::npos);
+  const auto one = run_lmul("sweep " + q(d / "c.toml") + " --arith exact:m=4");  // a bad option, not a list
+  CHECK(one.exit_code == 2);
+  CHECK(one.output.find("not ','") == std::string::npos);
+}
+
 TEST_CASE("a bad --site is a one-line error, before any run starts") {
   TempDir d;
   write_tiny_config(d);
@@ -152,6 +171,49 @@ TEST_CASE("a bad --site is a one-line error, before any run starts") {
         "lmul: error: sweep: --site 'linear+mlp': unknown site 'mlp' (choose linear, attention, head, embedding, "
         "all, or several joined by '+')\n");
   CHECK_FALSE(fs::exists(d / "tiny_sweep"));
+}
+
+TEST_CASE("SIGINT in the middle of a sweep keeps the finished run; the same command then completes the sweep") {
+  TempDir d;
+  write_tiny_config(d);
+  // Long enough runs (tenths of a second) that the signal lands inside the second one.
+  const std::vector<std::string> args = {LMUL_BINARY, "sweep", d / "c.toml", "--arith", "exact", "--seeds", "1,2",
+                                         "-q", "--set", "max_iters=3000", "--set", "lr_decay_iters=3000",
+                                         "--set", "eval_interval=1000", "--set", "checkpoint_interval=100"};
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t io;
+  posix_spawn_file_actions_init(&io);
+  posix_spawn_file_actions_addopen(&io, 1, (d / "out.txt").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_adddup2(&io, 1, 2);
+  pid_t pid = 0;
+  REQUIRE(posix_spawn(&pid, LMUL_BINARY, &io, nullptr, argv.data(), environ) == 0);
+  posix_spawn_file_actions_destroy(&io);
+  const std::string s1 = d / "tiny_sweep/linear=exact.seed1", s2 = d / "tiny_sweep/linear=exact.seed2";
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (!fs::exists(s2 + "/metrics.jsonl") && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ::kill(pid, SIGINT);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  INFO(read_file(d / "out.txt"));
+  REQUIRE(WIFSIGNALED(status));  // stopped by the signal, not finished before it came
+  REQUIRE(metrics_lines(s1).back()["step"] == 3000);
+  const auto t1 = fs::last_write_time(s1 + "/metrics.jsonl");
+
+  const auto r = run_lmul("sweep " + q(d / "c.toml") +
+                          " --arith exact --seeds 1,2 -q --set max_iters=3000 --set lr_decay_iters=3000 "
+                          "--set eval_interval=1000 --set checkpoint_interval=100");
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.output.find("linear=exact.seed1: finished earlier, skipped") != std::string::npos);
+  CHECK((r.output.find("linear=exact.seed2: resuming at step") != std::string::npos ||
+         r.output.find("linear=exact.seed2: starting") != std::string::npos));
+  CHECK(fs::last_write_time(s1 + "/metrics.jsonl") == t1);
+  CHECK(metrics_lines(s2).back()["step"] == 3000);
+  CHECK(fs::exists(d / "tiny_sweep/compare.md"));
 }
 
 TEST_CASE("a training config without --arith is an error saying what to add") {

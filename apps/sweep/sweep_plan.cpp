@@ -49,6 +49,21 @@ SweepPlan plan_sweep(const SweepRequest& request) {
   return p;
 }
 
+namespace {
+
+// True when a spec reads as several specs joined by ',' ("exact,lmul:m=4", "lmul:m=4,fp8:e4m3"):
+// a format name never holds ',', and an option (k=v) never holds ':' before its '='.
+bool looks_comma_joined(const std::string& spec) {
+  if (spec.substr(0, spec.find(':')).find(',') != std::string::npos) return true;
+  for (size_t c = spec.find(','); c != std::string::npos; c = spec.find(',', c + 1)) {
+    const std::string piece = spec.substr(c + 1, spec.find(',', c + 1) - c - 1);
+    if (piece.find(':') < piece.find('=')) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 std::vector<TrainConfig> resolve_runs(const SweepPlan& plan) {
   // Specs first, so that the message names the entry and the spec, not a run's config key.
   for (const auto& e : plan.entries)
@@ -57,6 +72,9 @@ std::vector<TrainConfig> resolve_runs(const SweepPlan& plan) {
       try {
         arith::make_multiplier(spec);
       } catch (const Error& err) {
+        if (looks_comma_joined(spec))
+          throw Error("sweep: --arith entry '{}': {} (entries are separated by spaces or ';', not ',': "
+                      "specs use ',' for their options)", e.text, err.what());
         throw Error("sweep: --arith entry '{}': {}", e.text, err.what());
       }
     }
