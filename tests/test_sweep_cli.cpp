@@ -140,6 +140,19 @@ TEST_CASE("a run checkpointed before max_iters resumes there and trains the rema
   CHECK(trained_step_4);
 }
 
+TEST_CASE("a run that fails at run time does not stop the others; the sweep compares them and exits 1") {
+  TempDir d;
+  write_tiny_config(d);
+  fs::create_directories(d / "tiny_sweep/linear=exact.seed1/metrics.jsonl");  // a directory: cannot be written
+  const auto r = run_lmul("sweep " + q(d / "c.toml") + " --arith exact --seeds 1,2 -q");
+  INFO(r.output);
+  CHECK(r.exit_code == 1);
+  CHECK(r.output.find("sweep: linear=exact.seed1 failed: ") != std::string::npos);
+  CHECK(r.output.find("lmul: failed: sweep: 1 of 2 runs failed (linear=exact.seed1)") != std::string::npos);
+  CHECK(metrics_lines(d / "tiny_sweep/linear=exact.seed2").back()["step"] == 6);
+  CHECK(fs::exists(d / "tiny_sweep/compare.md"));
+}
+
 TEST_CASE("a bad spec is a one-line error naming it, before any run starts") {
   TempDir d;
   write_tiny_config(d);

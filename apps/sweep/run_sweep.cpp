@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "apps/compare.h"
 #include "apps/progress.h"
@@ -84,6 +85,7 @@ void run_sweep(const SweepRequest& request, const SweepOptions& options) {
              total - finished);
   double seconds = 0;
   int64_t iters_trained = 0;
+  std::vector<std::string> failed;
   auto eta = [&] { return iters_trained ? format_duration(seconds / static_cast<double>(iters_trained) * static_cast<double>(iters_left)) : std::string("?"); };
   for (size_t i = 0; i < total; ++i) {
     const PlannedRun& run = plan.runs[i];
@@ -93,18 +95,30 @@ void run_sweep(const SweepRequest& request, const SweepOptions& options) {
     TrainConfig& c = configs[i];
     c.init_from = status[i].state == RunState::interrupted ? "resume" : "scratch";
     const auto t0 = Clock::now();
-    // A fresh run may overwrite what a run stopped before its first checkpoint left behind.
-    train(c, {.overwrite = status[i].state == RunState::fresh, .quiet = options.quiet});
+    try {
+      // A fresh run may overwrite what a run stopped before its first checkpoint left behind.
+      train(c, {.overwrite = status[i].state == RunState::fresh, .quiet = options.quiet});
+    } catch (const RuntimeFailure& e) {
+      // A diverged run (or one that could not write its files) must not cost the runs after it.
+      // lmul::Error (bad data, a checkpoint of another shape) is the user's to fix and stops the sweep.
+      failed.push_back(run.name);
+      fmt::print(stderr, "sweep: {} failed: {}; going on with the next run\n", run.name, e.what());
+    }
     seconds += std::chrono::duration<double>(Clock::now() - t0).count();
     iters_trained += c.max_iters - status[i].step;
     iters_left -= c.max_iters - status[i].step;
   }
-  fmt::print(stderr, "sweep {} {}/{} | all runs finished; comparing\n", bar(total, total), total, total);
+  fmt::print(stderr, "sweep {} {}/{} | {}; comparing\n", bar(total, total), total, total,
+             failed.empty() ? "all runs finished" : fmt::format("{} failed", failed.size()));
 
   CompareOptions compare;
   for (const auto& r : plan.runs) compare.run_dirs.push_back(r.dir);
   compare.out_dir = plan.dir;
   run_compare(compare);
+  if (!failed.empty())
+    throw RuntimeFailure(fmt::format("sweep: {} of {} runs failed ({}); the comparison shows them as far as "
+                                     "they got; running the sweep again retries them",
+                                     failed.size(), total, fmt::join(failed, ", ")));
 }
 
 }  // namespace lmul::apps::sweep
