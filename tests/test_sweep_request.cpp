@@ -72,6 +72,8 @@ TEST_CASE("an unknown --site word is a one-line error naming it and the choices"
   CHECK(error_of([] { parse_sites("linear+attn", "sweep: --site"); }) ==
         "sweep: --site 'linear+attn': unknown site 'attn' (choose linear, attention, head, embedding, all, or "
         "several joined by '+')");
+  CHECK(error_of([] { parse_sites("", "sweep: --site"); }).starts_with("sweep: --site is empty"));
+  CHECK(error_of([] { parse_sites("linear+", "sweep: --site"); }).find("unknown site ''") != std::string::npos);
 }
 
 TEST_CASE("--arith lists split at ';' and between arguments, never at ','") {

@@ -59,6 +59,7 @@ std::string filesystem_name(const std::string& s) {
 }  // namespace
 
 std::vector<std::string> parse_sites(const std::string& text, const std::string& where) {
+  if (text.empty()) throw Error("{} is empty (choose {})", where, kSiteChoices);
   std::vector<std::string> sites;
   for (const std::string& word : split(text, '+')) {
     std::vector<std::string> add;
