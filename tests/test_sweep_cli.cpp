@@ -43,6 +43,13 @@ std::vector<nlohmann::json> metrics_lines(const std::string& run_dir) {
   return out;
 }
 
+// The last of them (the final evaluation of a finished run).
+nlohmann::json last_metrics(const std::string& run_dir) {
+  const auto lines = metrics_lines(run_dir);
+  REQUIRE_MESSAGE(!lines.empty(), run_dir);
+  return lines.back();
+}
+
 size_t count(const std::string& text, const std::string& what) {
   size_t n = 0;
   for (size_t p = text.find(what); p != std::string::npos; p = text.find(what, p + 1)) ++n;
@@ -115,9 +122,10 @@ TEST_CASE("running a sweep again skips its finished runs; one missing its final 
   CHECK(third.output.find("linear=exact.seed2: resuming at step 6") != std::string::npos);
   CHECK(third.output.find("linear=exact.seed3: starting") != std::string::npos);
   CHECK(fs::last_write_time(s1 + "/metrics.jsonl") == t1);
-  CHECK(metrics_lines(s2).back()["step"] == 6);
-  CHECK(metrics_lines(s2).back().contains("val_loss"));
-  const auto l3 = metrics_lines(s3);  // started over: one header, steps 0..6
+  CHECK(last_metrics(s2)["step"] == 6);
+  CHECK(last_metrics(s2).contains("val_loss"));
+  const auto l3 = metrics_lines(s3);  // started over: one header, then steps 0..6, nothing left from before
+  REQUIRE(l3.size() == 8);
   CHECK(l3.front().contains("config"));
   CHECK(l3[1]["step"] == 0);
   CHECK(l3.back()["step"] == 6);
@@ -134,6 +142,7 @@ TEST_CASE("a run checkpointed before max_iters resumes there and trains the rema
   REQUIRE(r.exit_code == 0);
   CHECK(r.output.find("linear=exact.seed1: resuming at step 3") != std::string::npos);
   const auto lines = metrics_lines(d / "sw/linear=exact.seed1");
+  REQUIRE(!lines.empty());
   CHECK(lines.back()["step"] == 6);
   bool trained_step_4 = false;
   for (const auto& j : lines) trained_step_4 |= j.value("step", -1) == 4 && j.contains("train_loss");
@@ -149,7 +158,9 @@ TEST_CASE("a run that fails at run time does not stop the others; the sweep comp
   CHECK(r.exit_code == 1);
   CHECK(r.output.find("sweep: linear=exact.seed1 failed: ") != std::string::npos);
   CHECK(r.output.find("lmul: failed: sweep: 1 of 2 runs failed (linear=exact.seed1)") != std::string::npos);
-  CHECK(metrics_lines(d / "tiny_sweep/linear=exact.seed2").back()["step"] == 6);
+  const auto lines = metrics_lines(d / "tiny_sweep/linear=exact.seed2");
+  REQUIRE(!lines.empty());
+  CHECK(lines.back()["step"] == 6);
   CHECK(fs::exists(d / "tiny_sweep/compare.md"));
 }
 
@@ -213,7 +224,7 @@ TEST_CASE("SIGINT in the middle of a sweep keeps the finished run; the same comm
   ::waitpid(pid, &status, 0);
   INFO(read_file(d / "out.txt"));
   REQUIRE(WIFSIGNALED(status));  // stopped by the signal, not finished before it came
-  REQUIRE(metrics_lines(s1).back()["step"] == 3000);
+  REQUIRE(last_metrics(s1)["step"] == 3000);
   const auto t1 = fs::last_write_time(s1 + "/metrics.jsonl");
 
   const auto r = run_lmul("sweep " + q(d / "c.toml") +
@@ -225,7 +236,7 @@ TEST_CASE("SIGINT in the middle of a sweep keeps the finished run; the same comm
   CHECK((r.output.find("linear=exact.seed2: resuming at step") != std::string::npos ||
          r.output.find("linear=exact.seed2: starting") != std::string::npos));
   CHECK(fs::last_write_time(s1 + "/metrics.jsonl") == t1);
-  CHECK(metrics_lines(s2).back()["step"] == 3000);
+  CHECK(last_metrics(s2)["step"] == 3000);
   CHECK(fs::exists(d / "tiny_sweep/compare.md"));
 }
 
