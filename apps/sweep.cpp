@@ -20,7 +20,8 @@ constexpr const char* kFooter = R"(Arithmetic entries (--arith, or arith = [...]
   Sites an entry does not name keep the config's value. Specs contain ',' themselves, so entries
   are separate words (--arith exact lmul:m=4 fp8:e4m3, or --arith repeated) or joined by ';'
   (--arith 'exact;lmul:m=4,variant=formula'); put CONFIG before --arith.
-Run dirs: SWEEP_DIR/<entry>.seed<N>, ':' written as '_' (linear=lmul_m=4.seed1).
+Run dirs: SWEEP_DIR/<entry>.seed<N>, ':' written as '_' (linear=lmul_m=4.seed1); trained seed by
+seed, so that every arithmetic has a result after the first seed's runs.
 Sweep file: a TOML file with a [sweep] table:
   [sweep]
   config = "configs/shakespeare_char_cpu.toml"   # base config (paths relative to the working dir)

@@ -98,13 +98,15 @@ TEST_CASE("the formats sweep file plans 13 arithmetics × 3 seeds = 39 distinct 
   CHECK(p.entries.size() == 13);
   CHECK(p.runs.size() == 39);
   CHECK(p.dir == "runs/formats_shakespeare_char");
-  CHECK(p.runs.front().name == "linear=exact.seed1");
-  CHECK(p.runs[3].name == "linear=lmul_m=3.seed1");
+  CHECK(p.seeds == std::vector<int64_t>{1, 2, 3});
+  CHECK(p.runs.front().name == "linear=exact.seed1");  // seed by seed: all 13 arithmetics of seed 1 first
+  CHECK(p.runs[1].name == "linear=lmul_m=3.seed1");
+  CHECK(p.runs[13].name == "linear=exact.seed2");
   CHECK(p.runs.back().dir == "runs/formats_shakespeare_char/linear=int_b=8.seed3");
   std::set<std::string> names;
   for (const auto& run : p.runs) names.insert(run.name);
   CHECK(names.size() == 39);
-  const auto& o = p.runs[4].overrides;  // lmul:m=3, seed 2
+  const auto& o = p.runs[14].overrides;  // lmul:m=3, seed 2
   CHECK(std::ranges::find(o, "arith.linear=lmul:m=3") != o.end());
   CHECK(std::ranges::find(o, "seed=2") != o.end());
 }

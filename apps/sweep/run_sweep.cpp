@@ -69,8 +69,7 @@ void run_sweep(const SweepRequest& request, const SweepOptions& options) {
   if (ec) throw Error("sweep: cannot create the sweep dir '{}' ({})", plan.dir, ec.message());
   SweepRequest asked = request;  // as resolved: the sweep dir and seeds no longer depend on the base config
   asked.out = plan.dir;
-  asked.seeds.clear();
-  for (size_t i = 0; i < plan.runs.size() && plan.runs[i].entry == 0; ++i) asked.seeds.push_back(plan.runs[i].seed);
+  asked.seeds = plan.seeds;
   write_atomically(fs::path(plan.dir) / "sweep.toml", to_sweep_toml(asked));
 
   // ETA from iterations: the iterations still to train times the seconds per iteration so far.

@@ -20,8 +20,9 @@ SweepPlan plan_sweep(const SweepRequest& request) {
   if (request.arith.empty()) throw Error("sweep: no arithmetic given (pass --arith SPEC..., e.g. --arith exact lmul:m=4)");
   parse_sites(request.site, "sweep: --site");
   const TrainConfig base = load_config(request.config, request.sets);
-  std::vector<int64_t> seeds = request.seeds;
-  if (seeds.empty()) seeds = {base.seed};
+  p.seeds = request.seeds;
+  if (p.seeds.empty()) p.seeds = {base.seed};
+  const std::vector<int64_t>& seeds = p.seeds;
   p.dir = request.out.empty() ? base.out_dir + "_sweep" : request.out;
 
   std::map<std::string, std::string> names;  // run-name stem → entry text, to catch collisions
@@ -32,8 +33,9 @@ SweepPlan plan_sweep(const SweepRequest& request) {
                   it->second, text, e.name);
     p.entries.push_back(std::move(e));
   }
-  for (size_t i = 0; i < p.entries.size(); ++i) {
-    for (int64_t seed : seeds) {
+  // Seed by seed: after the first seed's runs every arithmetic has a result to compare.
+  for (int64_t seed : seeds) {
+    for (size_t i = 0; i < p.entries.size(); ++i) {
       PlannedRun r;
       r.entry = i;
       r.seed = seed;

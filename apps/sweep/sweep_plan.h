@@ -24,7 +24,8 @@ struct SweepPlan {
   SweepRequest request;
   std::string dir;  // the sweep dir
   std::vector<ArithEntry> entries;
-  std::vector<PlannedRun> runs;  // entry by entry, seeds in the given order within each
+  std::vector<int64_t> seeds;     // the request's, or the base config's seed
+  std::vector<PlannedRun> runs;  // seed by seed (in the given order), entries in order within each
 };
 
 // Reads the base config (with the request's sets) for the default seed and sweep dir, parses the
