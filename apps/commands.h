@@ -14,5 +14,6 @@ void add_compare(CLI::App& app);
 void add_tokenize(CLI::App& app);
 // Adds `gpt2` under the `prepare` subcommand passed in.
 void add_prepare_gpt2(CLI::App& prepare);
+void add_sweep(CLI::App& app);
 
 }  // namespace lmul::apps

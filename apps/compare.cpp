@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "apps/commands.h"
+#include "apps/compare.h"
 #include "apps/report/compare_table.h"
 #include "apps/report/html_report.h"
 #include "apps/report/loss_figure.h"
@@ -20,19 +21,14 @@ namespace lmul::apps {
 
 namespace {
 
-struct CompareOptions {
-  std::vector<std::string> run_dirs;
-  std::string out_dir;
-  std::string metric = "val_loss";
-  bool log_y = false;
-};
-
 void write_file(const std::filesystem::path& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary);
   out << text;
   out.close();
   if (!out) throw RuntimeFailure(fmt::format("compare: could not write {}", path.string()));
 }
+
+}  // namespace
 
 void run_compare(const CompareOptions& opt) {
   std::vector<report::RunMetrics> runs;
@@ -65,8 +61,6 @@ void run_compare(const CompareOptions& opt) {
   write_file(out / "report.html", report::html_report(c, table, svg));
   fmt::print("wrote {0}/compare.md, {0}/compare.json, {0}/loss.svg, {0}/report.html\n", out.string());
 }
-
-}  // namespace
 
 void add_compare(CLI::App& app) {
   auto opt = std::make_shared<CompareOptions>();

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   lmul::apps::add_numerics(app);
   lmul::apps::add_compare(app);
   lmul::apps::add_tokenize(app);
+  lmul::apps::add_sweep(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
