@@ -10,5 +10,8 @@ CLI::App* add_prepare(CLI::App& app);  // returns `prepare`, the parent of `prep
 void add_train(CLI::App& app);
 void add_sample(CLI::App& app);
 void add_numerics(CLI::App& app);
+void add_eval(CLI::App& app);
+void add_export(CLI::App& app);
+void add_inspect(CLI::App& app);
 
 }  // namespace lmul::apps

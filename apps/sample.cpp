@@ -101,7 +101,7 @@ void add_sample(CLI::App& app) {
     CharCodec codec(c.dataset);
     nn::GPT model(model_config(c, c.vocab_size > 0 ? c.vocab_size : static_cast<int64_t>(codec.chars.size())), c.arith,
                   static_cast<uint64_t>(c.seed));
-    load_checkpoint(ckpt, model, nullptr);
+    load_checkpoint(ckpt, model);
     model.set_training(false);
     NoGrad ng;
     Rng rng(static_cast<uint64_t>(a->seed));
