@@ -2,7 +2,10 @@
 // quantisation): the model is built with the checkpoint's config plus --set overrides (e.g.
 // arith.linear=fp8:e4m3), the weights loaded, and the loss averaged over --iters batches of the
 // run's dataset drawn from the fixed evaluation generator (the batches of the training loop's
-// evaluations: with the run's eval_iters and batch_size it reproduces its val_loss).
+// evaluations: with the run's eval_iters and batch_size it reproduces its val_loss). An `lmul
+// export` file is evaluated with its exported weights (packed codes decoded: the loss of the
+// post-training-quantised weights in the exact arithmetic, or any --set arith).
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 
@@ -11,6 +14,7 @@
 #include "apps/checkpoint.h"
 #include "apps/commands.h"
 #include "apps/evaluate.h"
+#include "apps/export.h"
 #include "apps/train_config.h"
 #include "core/error.h"
 #include "data/token_dataset.h"
@@ -50,8 +54,23 @@ void add_eval(CLI::App& app) {
   cmd->add_option("--dump-batches", a->dump, "Write the evaluated ids (x, y: I32 iters×B×T) to this safetensors file");
   cmd->callback([a] {
     const std::string path = resolve_checkpoint(a->target, a->which);
-    const LoadedCheckpoint meta = read_checkpoint_meta(path);
-    TrainConfig c = config_from_json(meta.config, path, a->sets);
+    // A training checkpoint, or an `lmul export` file (its weights as exported, decoded if packed).
+    const SafetensorsFile file = SafetensorsFile::load(path);
+    const bool exported = file.metadata().count("format") && file.metadata().at("format") == kExportFormat;
+    nlohmann::json saved_config;
+    int64_t step = 0;
+    if (exported) {
+      saved_config = nlohmann::json::parse(file.metadata().count("config") ? file.metadata().at("config") : "", nullptr, false);
+      if (!saved_config.is_object()) throw Error("{}: corrupt export metadata (config)", path);
+      step = std::atoll(file.metadata().count("step") ? file.metadata().at("step").c_str() : "0");
+    } else {
+      const LoadedCheckpoint meta = parse_checkpoint_meta(file);
+      saved_config = meta.config;
+      step = meta.state.iter;
+    }
+    if (!checksum_holds(file))
+      throw Error("{}: checksum mismatch: the file is corrupt (restore it, or use ckpt/best.safetensors)", path);
+    TrainConfig c = config_from_json(saved_config, path, a->sets);
     const int64_t iters = a->iters > 0 ? a->iters : c.eval_iters;
     const int64_t B = a->batch_size > 0 ? a->batch_size : c.batch_size;
     data::TokenDataset data(c.dataset);
@@ -62,8 +81,12 @@ void add_eval(CLI::App& app) {
       throw Error("{}: vocabulary of {} tokens does not fit the model's vocab_size={} (another dataset?)", c.dataset,
                   data.vocab_size(), c.vocab_size);
     nn::GPT model(model_config(c, c.vocab_size), c.arith, static_cast<uint64_t>(c.seed));
-    const bool same_arith = meta.config.value("arith", nlohmann::json()) == nlohmann::json(to_json(c)["arith"]);
-    load_checkpoint(path, model, {nullptr, same_arith});
+    if (exported) {
+      load_export(file, model);
+    } else {
+      const bool same_arith = saved_config.value("arith", nlohmann::json()) == nlohmann::json(to_json(c)["arith"]);
+      load_checkpoint(path, model, {nullptr, same_arith});
+    }
     EvalBatches batches;
     const double loss = estimate_split_loss(model, data, split, iters, B, c.block_size, c.seed,
                                             a->dump.empty() ? nullptr : &batches);
@@ -79,7 +102,7 @@ void add_eval(CLI::App& app) {
     if (a->json) {
       nlohmann::ordered_json j{{"split", a->split}, {"loss", loss},     {"iters", iters},
                                {"batch_size", B},   {"block_size", c.block_size},
-                               {"step", meta.state.iter}, {"checkpoint", path}, {"arith", arith}};
+                               {"step", step}, {"checkpoint", path}, {"arith", arith}};
       fmt::print("{}\n", j.dump());
       return;
     }

@@ -217,3 +217,28 @@ TEST_CASE("lmul export --format stores 2-D weights as codes + scale, smaller, de
   }
 }
 }
+
+TEST_SUITE("ckpt") {
+TEST_CASE("lmul eval of an export: F32 equals the checkpoint's loss bit for bit, packed weights are decoded") {
+  TempDir d;
+  tiny_run(d);
+  auto loss = [&](const std::string& target) {
+    auto r = run_lmul("eval " + target + " --json --iters 2");
+    REQUIRE(r.exit_code == 0);
+    return nlohmann::json::parse(r.output)["loss"].get<double>();
+  };
+  const double ck = loss(d / "run");
+  REQUIRE(run_lmul("export " + (d / "run") + " --out " + (d / "f32.safetensors")).exit_code == 0);
+  CHECK(std::bit_cast<uint64_t>(loss(d / "f32.safetensors")) == std::bit_cast<uint64_t>(ck));
+  REQUIRE(run_lmul("export " + (d / "run") + " --out " + (d / "t.safetensors") + " --format ternary").exit_code == 0);
+  const double t = loss(d / "t.safetensors");
+  CHECK(std::isfinite(t));
+  CHECK(t != ck);
+  std::string bad = read_file(d / "t.safetensors");
+  bad[bad.size() - 1] = static_cast<char>(bad[bad.size() - 1] ^ 1);
+  write_file(d / "t.safetensors", bad);
+  auto r = run_lmul("eval " + (d / "t.safetensors"));
+  CHECK(r.exit_code == 2);
+  CHECK(r.output.find("checksum mismatch") != std::string::npos);
+}
+}
