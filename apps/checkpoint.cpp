@@ -82,7 +82,7 @@ LoadedCheckpoint parse_checkpoint_meta(const SafetensorsFile& f) {
     c.state.dropout_rng_seed = std::stoull(meta_at(f, "dropout_rng_seed"));
     c.state.dropout_rng_counter = std::stoull(meta_at(f, "dropout_rng_counter"));
     c.config = nlohmann::json::parse(meta_at(f, "config"));
-    if (!c.config.is_object()) throw Error("config is not a JSON object");
+    if (!c.config.is_object()) throw Error("{}: corrupt checkpoint metadata (config is not a JSON object)", f.path());
   } catch (const Error&) {
     throw;
   } catch (const std::exception& e) {
