@@ -13,5 +13,6 @@ void add_numerics(CLI::App& app);
 void add_eval(CLI::App& app);
 void add_export(CLI::App& app);
 void add_inspect(CLI::App& app);
+void add_compare(CLI::App& app);
 
 }  // namespace lmul::apps

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   lmul::apps::add_eval(app);
   lmul::apps::add_export(app);
   lmul::apps::add_inspect(app);
+  lmul::apps::add_compare(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -10,6 +10,12 @@ namespace lmul::arith {
 
 void sgemm(const Gemm& g) {
   if (g.M == 0 || g.N == 0) return;
+  if (g.K == 0) {  // BLAS would reject lda = 0; C = 0 (or stays C when accumulating)
+    if (!g.accumulate)
+      for (int64_t i = 0; i < g.M; ++i)
+        for (int64_t j = 0; j < g.N; ++j) g.C[i * g.ldc + j] = 0.0f;
+    return;
+  }
   cblas_sgemm(CblasRowMajor, g.ta ? CblasTrans : CblasNoTrans, g.tb ? CblasTrans : CblasNoTrans,
               static_cast<int>(g.M), static_cast<int>(g.N), static_cast<int>(g.K), 1.0f, g.A,
               static_cast<int>(g.lda), g.B, static_cast<int>(g.ldb), g.accumulate ? 1.0f : 0.0f,

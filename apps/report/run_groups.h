@@ -1,0 +1,57 @@
+// The comparison itself: runs that differ only by seed form a group (one experiment); each group
+// gets mean ± sample std of its final and best loss, its Δ against the exact-arithmetic group,
+// and median throughput. Runs of different setups are still compared, with a warning.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "apps/report/run_config.h"
+#include "apps/report/run_metrics.h"
+
+namespace lmul::report {
+
+// mean ± sample standard deviation (n − 1) of n values; std is NaN for n < 2, mean NaN for n = 0.
+struct Stat {
+  double mean = 0, std = 0;
+  int n = 0;
+};
+Stat mean_std(const std::vector<double>& values);
+// Median of the values (NaN when empty).
+double median(std::vector<double> values);
+
+// One run's numbers for the chosen metric.
+struct RunSummary {
+  std::optional<double> final_loss, best_loss;  // empty while the run has not logged the metric
+  int64_t last_step = 0;
+  double tokens_per_s = 0, ms_per_step = 0;  // medians over logged steps (NaN if never logged)
+};
+
+struct RunGroup {
+  std::string label;        // arith_label of its runs
+  std::string name;         // label, plus the keys that tell it from same-label groups if any
+  std::vector<size_t> runs;  // indices into Comparison::runs, in command-line order
+  std::vector<long long> seeds;
+  bool exact = false;       // every site exact: the reference for Δ
+  Stat final_loss, best_loss;  // over the runs that have logged the metric
+  std::optional<double> delta;  // final_loss.mean − the reference exact group's final_loss.mean
+  int64_t min_steps = 0, max_steps = 0;
+  double tokens_per_s = 0, ms_per_step = 0;  // medians over all logged steps of the group
+};
+
+struct Comparison {
+  std::string metric;  // "val_loss" or "train_loss"
+  std::vector<RunMetrics> runs;
+  std::vector<FlatConfig> configs;  // flattened config of each run
+  std::vector<RunSummary> summaries;
+  std::vector<RunGroup> groups;
+  std::vector<std::string> warnings;  // about the comparison (differing setups, ...), not lines
+};
+
+// Groups and summarises runs (at least one). metric: "val_loss" or "train_loss" (from the
+// eval steps' eval_train_loss when logged, else the per-step minibatch train_loss). Runs with the
+// same directory name in different parents are renamed "parent/name".
+Comparison compare_runs(std::vector<RunMetrics> runs, const std::string& metric);
+
+}  // namespace lmul::report

@@ -1,0 +1,69 @@
+#include "core/arith/ternary_math.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "core/arith/finite_amax.h"
+
+namespace lmul::arith {
+
+namespace {
+constexpr float kMinScale = 1e-5f;  // BitNet's clamp_(min=1e-5)
+}
+
+float absmean_gamma(const float* w, int64_t rows, int64_t cols, int64_t ld) {
+  std::vector<double> row_sum(static_cast<size_t>(rows), 0.0);
+#pragma omp parallel for schedule(static) if (rows * cols > 16384)
+  for (int64_t i = 0; i < rows; ++i) {
+    double s = 0.0;
+    for (int64_t j = 0; j < cols; ++j) {
+      const float a = std::fabs(w[i * ld + j]);
+      if (std::isfinite(a)) s += a;
+    }
+    row_sum[static_cast<size_t>(i)] = s;
+  }
+  double total = 0.0;
+  for (double s : row_sum) total += s;
+  const double n = static_cast<double>(rows * cols);
+  return std::max(n > 0 ? static_cast<float>(total / n) : 0.0f, kMinScale);
+}
+
+float ternary_weight_ref(float w, float gamma) {
+  if (std::isnan(w)) return w;
+  return std::copysign(std::clamp(std::nearbyint(w / gamma), -1.0f, 1.0f) * gamma, w);
+}
+
+float absmax_int8_ref(float x, float absmax) {
+  if (std::isnan(x)) return x;
+  const float s = 127.0f / std::max(absmax, kMinScale);
+  return std::copysign(std::clamp(std::nearbyint(x * s), -128.0f, 127.0f) / s, x);
+}
+
+void ternary_weights(const float* w, int64_t rows, int64_t cols, int64_t ld, float* out) {
+  const float gamma = absmean_gamma(w, rows, cols, ld);
+#pragma omp parallel for schedule(static) if (rows * cols > 16384)
+  for (int64_t i = 0; i < rows; ++i) {
+#pragma omp simd
+    for (int64_t j = 0; j < cols; ++j) {
+      const float x = w[i * ld + j];
+      const float q = std::clamp(std::nearbyint(x / gamma), -1.0f, 1.0f);
+      out[i * cols + j] = std::isnan(x) ? x : std::copysign(q * gamma, x);
+    }
+  }
+}
+
+void absmax_int8_rows(const float* x, int64_t rows, int64_t cols, int64_t ld, float* out) {
+#pragma omp parallel for schedule(static) if (rows * cols > 16384)
+  for (int64_t i = 0; i < rows; ++i) {
+    const float* xi = x + i * ld;
+    const float s = 127.0f / std::max(finite_amax(xi, cols), kMinScale);
+#pragma omp simd
+    for (int64_t j = 0; j < cols; ++j) {
+      const float q = std::clamp(std::nearbyint(xi[j] * s), -128.0f, 127.0f);
+      out[i * cols + j] = std::isnan(xi[j]) ? xi[j] : std::copysign(q / s, xi[j]);
+    }
+  }
+}
+
+}  // namespace lmul::arith

@@ -1,0 +1,18 @@
+// BitNet b1.58 quantisers on raw blocks (ternary.cpp describes the format).
+#pragma once
+#include <cstdint>
+
+namespace lmul::arith {
+
+// γ = max(mean|W|, 1e-5) over the finite elements, summed in double row by row.
+float absmean_gamma(const float* w, int64_t rows, int64_t cols, int64_t ld);
+
+// Definitions of one value.
+float ternary_weight_ref(float w, float gamma);          // clamp(rne(w/γ), −1, 1)·γ
+float absmax_int8_ref(float x, float absmax);            // clamp(rne(x·s), −128, 127)/s, s = 127/max(absmax, 1e-5)
+
+// Fast paths over a rows×cols block (row stride ld) into contiguous out.
+void ternary_weights(const float* w, int64_t rows, int64_t cols, int64_t ld, float* out);
+void absmax_int8_rows(const float* x, int64_t rows, int64_t cols, int64_t ld, float* out);
+
+}  // namespace lmul::arith
