@@ -80,6 +80,19 @@ TEST_CASE("resuming with gradient accumulation and checkpoint_interval continues
   check_resume_bit_identical({"dropout=0.1", "gradient_accumulation_steps=2", "checkpoint_interval=3"}, 7);
 }
 
+TEST_CASE("resuming continues bit for bit with stateful quantised arithmetics (fp8 delayed scaling, stochastic rounding)") {
+  // fp8 delayed scaling keeps an amax history per site and pass; stochastic rounding keeps a
+  // generator counter: both live in the checkpoint's arith_state tensors.
+  check_resume_bit_identical({"dropout=0.1", "arith.linear=fp8:hybrid,scale=delayed,history=4",
+                              "arith.attention=float:e=5,m=2,round=stochastic", "arith.head=int:b=8,round=stochastic"},
+                             13);
+}
+
+TEST_CASE("resuming continues bit for bit with L-Mul, power-of-two and ternary arithmetics") {
+  check_resume_bit_identical({"arith.linear=lmul:m=3", "arith.head=pot:b=5", "arith.attention=exact",
+                              "arith.embedding=ternary", "arith.backward=exact"}, 9);
+}
+
 TEST_CASE("resume refuses a changed model-shape key, naming the key, old and new value") {
   TempDir d;
   run(d, "r", {"max_iters=4"});
