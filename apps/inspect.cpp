@@ -1,6 +1,7 @@
 // lmul inspect CKPT: what a checkpoint (or an `lmul export` file) holds — tensors, step, config,
 // arithmetic — and whether its checksum holds. Exit 0 for a valid file; 2 with a one-line error for
 // a corrupt one (after printing what the header still tells, when it parses).
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 
@@ -59,8 +60,10 @@ void add_inspect(CLI::App& app) {
     }
     size_t bytes = 0;
     fmt::print("tensors: {}\n", f.entries().size());
+    size_t width = 0;
+    for (const auto& [name, e] : f.entries()) width = std::max(width, name.size());
     for (const auto& [name, e] : f.entries()) {
-      fmt::print("  {:<48} {:<8} {}\n", name, e.dtype, shape_str(e.shape));
+      fmt::print("  {:<{}} {:<8} {}\n", name, width, e.dtype, shape_str(e.shape));
       bytes += e.end - e.begin;
     }
     fmt::print("data: {} bytes\n", bytes);
