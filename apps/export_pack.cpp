@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "core/arith/spec.h"
+#include "core/arith/ternary_math.h"
 #include "core/error.h"
 
 namespace lmul::apps::pack {
@@ -145,9 +146,11 @@ Quantised quantise(const Format& f, std::span<const float> w, const Shape& shape
       return q;
     }
     case Kind::ternary: {
-      double sum = 0;
-      for (float x : w) sum += std::fabs(x);
-      q.scale = w.empty() || sum == 0 ? 1.0f : static_cast<float>(sum / static_cast<double>(w.size()));
+      // γ of the arithmetic layer's ternary format (max(mean|W|, 1e-5), summed row by row), so the
+      // export decodes to exactly the weights that format multiplies.
+      const int64_t rows = shape.size() == 2 ? shape[0] : 1;
+      q.scale = w.empty() ? 1.0f : arith::absmean_gamma(w.data(), rows, static_cast<int64_t>(w.size()) / rows,
+                                                        static_cast<int64_t>(w.size()) / rows);
       for (size_t i = 0; i < w.size(); ++i) {
         const float r = std::clamp(std::nearbyint(w[i] / q.scale), -1.0f, 1.0f);
         q.codes[i] = r > 0 ? 1 : r < 0 ? 2 : 0;

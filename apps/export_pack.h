@@ -44,7 +44,10 @@ struct Quantised {
   float scale = 1;
   std::vector<uint8_t> codes;  // one per value (fp8 byte, ternary 0/1/2, pot nibble, int B-bit two's complement)
 };
-// Scales: fp8 amax/max-finite, ternary mean|w| (BitNet b1.58 absmean), pot amax, int amax/(2^(B−1)−1).
+// Scales: fp8 amax/max-finite, ternary max(mean|w|, 1e-5) (BitNet b1.58 absmean), pot amax,
+// int amax/(2^(B−1)−1). ternary and int:b=B decode to exactly the values the arithmetic layer's
+// `ternary` and `int:b=B` (gran=tensor) formats make of the weight; fp8 (amax scale, not a power of
+// two) and pot (levels 2^0..2^−(2^(B−1)−2) of amax) are the export's own conventions.
 Quantised quantise(const Format& f, std::span<const float> w, const Shape& shape);
 // The value of one code, before the scale.
 float decode(const Format& f, uint8_t code);

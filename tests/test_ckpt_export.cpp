@@ -11,6 +11,7 @@
 #include "apps/export_pack.h"
 #include "apps/train_config.h"
 #include "apps/trainer.h"
+#include "core/arith/arith.h"
 #include "core/error.h"
 #include "test_helpers.h"
 
@@ -91,12 +92,30 @@ TEST_CASE("ternary, pot and int codes survive their packing and decode to the qu
   CHECK(pack::decode(pot, q.codes[7]) == -0.0625f);
   auto tern = pack::quantise(pack::parse_format("ternary"), w, {9});
   CHECK(tern.scale == doctest::Approx((0.5 + 0.25 + 0.02 + 1 + 0.125 + 0.75 + 0.0625 + 0.3) / 9));
+  CHECK(pack::quantise(pack::parse_format("ternary"), std::vector<float>(4, 0.0f), {4}).scale == 1e-5f);
   CHECK(tern.codes[4] == 2);  // −1
   CHECK(tern.codes[2] == 0);
   CHECK(tern.bytes.size() == 3);  // 9 values × 2 bits
   auto i4 = pack::quantise(pack::parse_format("int:b=4"), w, {9});
   CHECK(pack::decode(pack::parse_format("int:b=4"), i4.codes[4]) == -7.0f);
   CHECK(i4.bytes.size() == 5);
+}
+
+TEST_CASE("ternary and int:b=B exports decode to exactly the weights of the arithmetic layer's formats") {
+  uint32_t st = 777;
+  std::vector<float> w(24 * 40);
+  for (auto& x : w) x = (static_cast<float>((st = st * 1664525u + 1013904223u) >> 8) * 0x1.0p-24f - 0.5f) * 0.1f;
+  w[5] = 0.2f;  // an outlier sets the int scale
+  for (const char* spec : {"ternary", "int:b=8", "int:b=4", "int:b=2"}) {
+    CAPTURE(spec);
+    const auto f = pack::parse_format(spec);
+    const auto q = pack::quantise(f, w, {24, 40});
+    std::vector<float> ref(w.size());
+    REQUIRE(arith::make_multiplier(spec)->quantize(arith::Role::weight, w.data(), 24, 40, 40, ref.data()));
+    int differ = 0;
+    for (size_t i = 0; i < w.size(); ++i) differ += pack::decode(f, q.codes[i]) * q.scale != ref[i];
+    CHECK(differ == 0);
+  }
 }
 
 TEST_CASE("an unknown export format or option is a one-line error naming the spec") {
