@@ -10,6 +10,9 @@ CLI::App* add_prepare(CLI::App& app);  // returns `prepare`, the parent of `prep
 void add_train(CLI::App& app);
 void add_sample(CLI::App& app);
 void add_numerics(CLI::App& app);
+void add_eval(CLI::App& app);
+void add_export(CLI::App& app);
+void add_inspect(CLI::App& app);
 void add_compare(CLI::App& app);
 void add_tokenize(CLI::App& app);
 // Adds `gpt2` under the `prepare` subcommand passed in.

@@ -16,6 +16,9 @@ int main(int argc, char** argv) {
   lmul::apps::add_train(app);
   lmul::apps::add_sample(app);
   lmul::apps::add_numerics(app);
+  lmul::apps::add_eval(app);
+  lmul::apps::add_export(app);
+  lmul::apps::add_inspect(app);
   lmul::apps::add_compare(app);
   lmul::apps::add_tokenize(app);
   lmul::apps::add_sweep(app);

@@ -70,7 +70,7 @@ void add_sample(CLI::App& app) {
     auto tokenizer = data::load_tokenizer(c.dataset);
     nn::GPT model(model_config(c, c.vocab_size > 0 ? c.vocab_size : tokenizer->vocab_size()), c.arith,
                   static_cast<uint64_t>(c.seed));
-    load_checkpoint(ckpt, model, nullptr);
+    load_checkpoint(ckpt, model);
     model.set_training(false);
     NoGrad ng;
     Rng rng(static_cast<uint64_t>(a->seed));

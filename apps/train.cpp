@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "apps/commands.h"
+#include "apps/signals.h"
 #include "apps/train_config.h"
 #include "apps/trainer.h"
 #include "core/error.h"
@@ -36,6 +37,7 @@ void add_train(CLI::App& app) {
     }
     if (a->resume) sets.push_back("init_from=resume");
     TrainConfig c = load_config(path, sets);
+    install_stop_handlers();  // SIGINT/SIGTERM: finish the step, write ckpt/latest, exit 0
     train(c, {a->overwrite, a->quiet});
   });
 }

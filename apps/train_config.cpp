@@ -165,6 +165,25 @@ TrainConfig load_config(const std::string& path, const std::vector<std::string>&
   return c;
 }
 
+TrainConfig config_from_json(const nlohmann::json& j, const std::string& source,
+                             const std::vector<std::string>& overrides) {
+  TrainConfig c;
+  c.source = source;
+  auto set = [&](const std::string& key, const nlohmann::json& v) {
+    apply_override(c, key + "=" + (v.is_string() ? v.get<std::string>() : v.dump()), source);
+  };
+  for (const auto& [k, v] : j.items()) {
+    if (k == "arith" && v.is_object()) {
+      for (const auto& [ak, av] : v.items()) set("arith." + ak, av);
+    } else {
+      set(k, v);
+    }
+  }
+  for (const auto& o : overrides) apply_override(c, o, "--set");
+  validate(c);
+  return c;
+}
+
 void validate(TrainConfig& c) {
   const std::string& f = c.source.empty() ? std::string("config") : c.source;
   for (auto& k : config_keys(c)) {

@@ -66,6 +66,11 @@ void apply_override(TrainConfig& c, const std::string& assignment, const std::st
 // Range and consistency checks (n_embd % n_head, schedule order, arith specs parse, ...).
 void validate(TrainConfig& c);
 
+// The config a checkpoint was written with (its to_json object), then overrides; validated.
+// source names the checkpoint in messages.
+TrainConfig config_from_json(const nlohmann::json& j, const std::string& source,
+                             const std::vector<std::string>& overrides = {});
+
 std::string to_toml(TrainConfig& c);
 nlohmann::ordered_json to_json(TrainConfig& c);
 

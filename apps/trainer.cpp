@@ -6,13 +6,17 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 
 #include <fmt/format.h>
 
 #include "apps/checkpoint.h"
+#include "apps/evaluate.h"
 #include "apps/progress.h"
+#include "apps/resume.h"
+#include "apps/signals.h"
 #include "core/autograd.h"
 #include "core/error.h"
 #include "data/token_dataset.h"
@@ -36,24 +40,11 @@ struct EvalLosses {
   double train = 0, val = 0;
 };
 
-// nanoGPT's estimate_loss: the mean of eval_iters batch losses per split, dropout off. The eval
-// batches come from their own generator, restarted at every evaluation: every evaluation of every
-// run with this seed sees the same batches, so curves compare without sampling noise.
+// nanoGPT's estimate_loss on both splits (apps/evaluate.h: the same batches at every evaluation).
 EvalLosses estimate_loss(nn::GPT& model, const data::TokenDataset& data, const TrainConfig& c) {
-  NoGrad ng;
-  model.set_training(false);
   EvalLosses out;
-  std::vector<int32_t> x, y;
-  Rng unused(0);
-  for (auto [split, dst] : {std::pair{data::Split::train, &out.train}, std::pair{data::Split::val, &out.val}}) {
-    Rng eval_rng(static_cast<uint64_t>(c.seed) ^ 0xe7a1e7a1ull);
-    double sum = 0;
-    for (int64_t k = 0; k < c.eval_iters; ++k) {
-      data.batch(split, c.batch_size, c.block_size, eval_rng, x, y);
-      sum += model.forward(x, c.batch_size, c.block_size, y, unused).loss.item();
-    }
-    *dst = sum / static_cast<double>(c.eval_iters);
-  }
+  out.train = estimate_split_loss(model, data, data::Split::train, c.eval_iters, c.batch_size, c.block_size, c.seed);
+  out.val = estimate_split_loss(model, data, data::Split::val, c.eval_iters, c.batch_size, c.block_size, c.seed);
   model.set_training(true);
   return out;
 }
@@ -96,18 +87,26 @@ TrainResult train(TrainConfig& c, const TrainOptions& o) {
   const fs::path run(c.out_dir);
   const std::string latest = (run / "ckpt/latest.safetensors").string();
   const bool resuming = c.init_from == "resume";
+  nlohmann::ordered_json cfg = to_json(c);
+  nlohmann::ordered_json changes = nlohmann::ordered_json::object();
   if (resuming) {
     if (!fs::exists(latest))
       throw Error("{}: no checkpoint to resume from (train from scratch first)", latest);
-    state = load_checkpoint(latest, model, &opt).state;
+    const LoadedCheckpoint saved = read_checkpoint_meta(latest);
+    changes = resume_changes(saved.config, cfg, latest);
+    // The arithmetic state (e.g. scaling histories) belongs to the arithmetic it was saved with.
+    const bool same_arith = saved.config.value("arith", nlohmann::json()) == nlohmann::json(cfg["arith"]);
+    state = load_checkpoint(latest, model, {&opt, same_arith}).state;
     data_rng.set_state(state.data_rng_seed, state.data_rng_counter);
     dropout_rng.set_state(state.dropout_rng_seed, state.dropout_rng_counter);
+    for (const auto& [k, v] : changes.items())
+      fmt::print(stderr, "lmul train: resume: {} changed from {} to {}\n", k, v[0].dump(), v[1].dump());
+    truncate_metrics((run / "metrics.jsonl").string(), state.iter);
   } else {
     Rng init_rng(static_cast<uint64_t>(c.seed));
     model.init(init_rng);
   }
 
-  nlohmann::ordered_json cfg = to_json(c);
   {
     std::ofstream f(run / "config.toml");
     f << to_toml(c);
@@ -115,7 +114,14 @@ TrainResult train(TrainConfig& c, const TrainOptions& o) {
   }
   std::ofstream metrics(run / "metrics.jsonl", resuming ? std::ios::app : std::ios::trunc);
   if (!metrics) throw RuntimeFailure(fmt::format("{}: cannot write", (run / "metrics.jsonl").string()));
-  metrics << nlohmann::ordered_json{{"config", cfg}, {"resumed_at", resuming ? state.iter : 0}}.dump() << "\n";
+  // A resumed run appends a second header: where it resumed and which keys changed.
+  nlohmann::ordered_json header{{"config", cfg}};
+  if (resuming) {
+    header["resumed_at"] = state.iter;
+    header["resume_changes"] = changes;
+  }
+  metrics << header.dump() << "\n";
+  metrics.flush();
 
   const int64_t tokens_per_iter = c.gradient_accumulation_steps * c.batch_size * c.block_size;
   fmt::print(stderr, "lmul train: {} params ({} non-embedding), {} tokens/iter, {} threads\n",
@@ -154,7 +160,7 @@ TrainResult train(TrainConfig& c, const TrainOptions& o) {
       state.iter = it;
       if (it > first_iter && (improved || c.always_save_checkpoint)) {
         save(latest);
-        if (improved) fs::copy_file(latest, run / "ckpt/best.safetensors", fs::copy_options::overwrite_existing);
+        if (improved) save((run / "ckpt/best.safetensors").string());  // atomic like latest, never a half copy
       }
       if (c.eval_only) {
         metrics << line.dump() << "\n";
@@ -196,6 +202,17 @@ TrainResult train(TrainConfig& c, const TrainOptions& o) {
       metrics.flush();
     }
     state.iter = it + 1;
+    if (const int sig = stop_signal(); sig != 0) {
+      save(latest);
+      progress.finish();
+      fmt::print(stderr, "lmul train: stopped by {} after step {}; checkpoint written to {}; continue with: "
+                 "lmul train {} --resume\n", sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "a signal",
+                 it, latest, c.out_dir);
+      result.iters = state.iter;
+      result.best_val_loss = state.best_val_loss;
+      result.interrupted = true;
+      return result;
+    }
     if (c.checkpoint_interval > 0 && (it + 1) % c.checkpoint_interval == 0) save(latest);
     const double elapsed = std::chrono::duration<double>(Clock::now() - t_start).count();
     const double per_iter = elapsed / static_cast<double>(it + 1 - first_iter);

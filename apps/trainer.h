@@ -16,6 +16,7 @@ struct TrainResult {
   double final_val_loss = 0, best_val_loss = 0, final_train_loss = 0;
   int64_t iters = 0;
   double median_ms_per_step = 0, tokens_per_s = 0;
+  bool interrupted = false;  // stopped by SIGINT/SIGTERM after writing ckpt/latest
 };
 
 TrainResult train(TrainConfig& config, const TrainOptions& options);

@@ -40,7 +40,10 @@ SafetensorsFile SafetensorsFile::load(const std::string& path) {
   try {
     h = nlohmann::json::parse(raw.begin() + 8, raw.begin() + 8 + static_cast<int64_t>(n));
   } catch (const std::exception& e) {
-    throw Error("{}: corrupt safetensors header (not JSON: {})", path, e.what());
+    std::string why = e.what();  // may quote the corrupt bytes: keep the message one printable line
+    for (char& ch : why)
+      if (static_cast<unsigned char>(ch) < 0x20 || static_cast<unsigned char>(ch) >= 0x7f) ch = '?';
+    throw Error("{}: corrupt safetensors header (not JSON: {})", path, why);
   }
   if (!h.is_object()) throw Error("{}: corrupt safetensors header (not a JSON object)", path);
   f.data_offset_ = 8 + n;
@@ -180,13 +183,14 @@ void save_safetensors(const std::string& path, const std::vector<SafetensorsOut>
   }
 }
 
-std::string fnv1a64_hex(std::span<const uint8_t> bytes) {
-  uint64_t h = 0xcbf29ce484222325ull;
+uint64_t fnv1a64(std::span<const uint8_t> bytes, uint64_t h) {
   for (uint8_t b : bytes) {
     h ^= b;
     h *= 0x100000001b3ull;
   }
-  return fmt::format("{:016x}", h);
+  return h;
 }
+
+std::string fnv1a64_hex(std::span<const uint8_t> bytes) { return fmt::format("{:016x}", fnv1a64(bytes)); }
 
 }  // namespace lmul

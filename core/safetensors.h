@@ -61,6 +61,9 @@ void save_safetensors(const std::string& path, const std::vector<SafetensorsOut>
 
 // FNV-1a 64 over bytes, as 16 hex digits (the checkpoint data checksum).
 std::string fnv1a64_hex(std::span<const uint8_t> bytes);
+// FNV-1a 64 continued from h (start with kFnv1a64Basis), so a checksum can span several buffers.
+inline constexpr uint64_t kFnv1a64Basis = 0xcbf29ce484222325ull;
+uint64_t fnv1a64(std::span<const uint8_t> bytes, uint64_t h = kFnv1a64Basis);
 
 size_t dtype_size(const std::string& dtype);  // 0 if unknown
 

@@ -1,0 +1,13 @@
+// Reading back what `lmul export` wrote (apps/export.cpp), so `lmul eval` can measure the loss of
+// the exported, possibly quantised, weights.
+#pragma once
+#include "core/safetensors.h"
+#include "nn/gpt.h"
+
+namespace lmul::apps {
+
+// Loads an lmul-export file into a model of its config's shape: F32 tensors as they are, packed
+// tensors decoded (code value × scale). Throws lmul::Error naming the file and tensor on a mismatch.
+void load_export(const SafetensorsFile& f, nn::GPT& model);
+
+}  // namespace lmul::apps

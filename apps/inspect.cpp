@@ -1,0 +1,85 @@
+// lmul inspect CKPT: what a checkpoint (or an `lmul export` file) holds — tensors, step, config,
+// arithmetic — and whether its checksum holds. Exit 0 for a valid file; 2 with a one-line error for
+// a corrupt one (after printing what the header still tells, when it parses).
+#include <algorithm>
+#include <filesystem>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "apps/checkpoint.h"
+#include "apps/commands.h"
+#include "apps/train_config.h"
+#include "core/error.h"
+#include "nn/gpt.h"
+
+namespace lmul::apps {
+
+namespace {
+std::string short_config(const nlohmann::json& c) {
+  std::string s;
+  for (const char* k : {"n_layer", "n_head", "n_embd", "block_size", "vocab_size", "bias", "dropout", "max_iters",
+                        "dataset"})
+    if (c.contains(k)) s += fmt::format("{}{}={}", s.empty() ? "" : " ", k, c[k].is_string() ? c[k].get<std::string>() : c[k].dump());
+  return s;
+}
+
+std::string arith_line(const nlohmann::json& a) {
+  std::string s;
+  for (const auto& [k, v] : a.items()) s += fmt::format("{}{}={}", s.empty() ? "" : " ", k, v.is_string() ? v.get<std::string>() : v.dump());
+  return s;
+}
+}  // namespace
+
+void add_inspect(CLI::App& app) {
+  auto path = std::make_shared<std::string>();
+  auto* cmd = app.add_subcommand("inspect", "Show a checkpoint's tensors, step, config, arithmetic and checksum");
+  cmd->add_option("checkpoint", *path, "A .safetensors written by lmul train or lmul export, or a run directory")->required();
+  cmd->callback([path] {
+    std::string p = *path;
+    if (std::filesystem::is_directory(p)) p = (std::filesystem::path(p) / "ckpt/latest.safetensors").string();
+    SafetensorsFile f = SafetensorsFile::load(p);
+    const auto& m = f.metadata();
+    const std::string format = m.count("format") ? m.at("format") : "";
+    if (format != kCheckpointFormat && format != kExportFormat)
+      throw Error("{}: not an lmul checkpoint (its __metadata__ has no format={} or {}; give a file written by "
+                  "lmul train or lmul export)", p, kCheckpointFormat, kExportFormat);
+    nlohmann::json config;
+    fmt::print("file: {}\nformat: {} version {}\n", p, format, m.count("version") ? m.at("version") : "?");
+    if (format == kCheckpointFormat) {
+      const LoadedCheckpoint c = parse_checkpoint_meta(f);
+      config = c.config;
+      fmt::print("step: {}\nbest val loss: {:.4f}\n", c.state.iter, c.state.best_val_loss);
+    } else {
+      config = nlohmann::json::parse(m.count("config") ? m.at("config") : "{}", nullptr, false);
+      if (m.count("quant")) fmt::print("quantised: {}\n", m.at("quant"));
+    }
+    if (config.is_object()) {
+      fmt::print("config: {}\n", short_config(config));
+      if (config.contains("arith")) fmt::print("arith: {}\n", arith_line(config["arith"]));
+    }
+    size_t bytes = 0;
+    fmt::print("tensors: {}\n", f.entries().size());
+    size_t width = 0;
+    for (const auto& [name, e] : f.entries()) width = std::max(width, name.size());
+    for (const auto& [name, e] : f.entries()) {
+      fmt::print("  {:<{}} {:<8} {}\n", name, width, e.dtype, shape_str(e.shape));
+      bytes += e.end - e.begin;
+    }
+    fmt::print("data: {} bytes\n", bytes);
+    const std::string stored = m.count("checksum") ? m.at("checksum") : "(none)";
+    if (!checksum_holds(f)) {
+      fmt::print("checksum: MISMATCH (stored {}, computed {})\n", stored, checkpoint_checksum(f));
+      throw Error("{}: checksum mismatch: the file is corrupt (restore it, or use ckpt/best.safetensors)", p);
+    }
+    fmt::print("checksum: ok ({})\n", stored);
+    if (format == kCheckpointFormat) {  // the tensors must fit the model its config describes
+      TrainConfig c = config_from_json(config, p);
+      nn::GPT model(model_config(c, c.vocab_size), c.arith, 0);
+      load_checkpoint(p, model);
+      fmt::print("tensors fit the config's model: yes\n");
+    }
+  });
+}
+
+}  // namespace lmul::apps
