@@ -1,0 +1,53 @@
+"""Per-step training time of each number format relative to exact, side by side.
+
+For the baby Shakespeare GPT and the 6-layer one, runs `lmul train` for a fixed number of steps
+once per format per round, rounds interleaved (exact, f1, f2, ..., exact, f1, ...), and prints the
+median ms/step of each format and its ratio to exact's median — the issue's targets:
+quantise-then-GEMM formats ≤ 1.3×, lmul variant=formula ≤ 2.5×, lmul variant=bits ≤ 6×.
+
+  /usr/bin/python3 bench/format_speed.py --threads 2 --rounds 3
+"""
+
+import argparse
+import datetime
+import os
+import statistics
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from train_speed import CONFIGS, ROOT, run_lmul  # noqa: E402
+
+FORMATS = ["exact", "fp8:e4m3,scale=delayed", "fp8:hybrid,scale=delayed", "bf16", "pot:b=5", "int:b=8",
+           "ternary", "lmul:m=4,variant=formula", "lmul:m=4"]
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--lmul", default=os.path.join(ROOT, "build/apps/lmul"))
+    p.add_argument("--data", default=os.path.join(ROOT, "datasets/shakespeare_char"))
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--only", default="", help="substring of the config names to run")
+    p.add_argument("--site", default="linear", help="site the formats go to (linear: q/k/v, proj, fc)")
+    args = p.parse_args()
+    print("%s, %d threads; `%s`\n" % (datetime.date.today(), args.threads, " ".join(["bench/format_speed.py"] + sys.argv[1:])))
+    for name, c in CONFIGS.items():
+        if args.only and args.only not in name:
+            continue
+        ms = {f: [] for f in FORMATS}
+        for r in range(args.rounds):
+            for f in FORMATS:
+                ms[f].append(run_lmul(args, c, ["arith.%s=%s" % (args.site, f)]))
+                print("%s round %d %s: %.1f ms" % (name, r + 1, f, ms[f][-1]), file=sys.stderr)
+        base = statistics.median(ms["exact"])
+        print("**%s** (arith.%s)\n" % (name, args.site))
+        print("| format | median ms/step | × exact |")
+        print("|---|---|---|")
+        for f in FORMATS:
+            m = statistics.median(ms[f])
+            print("| `%s` | %.1f | %.2f× |" % (f, m, m / base))
+        print()
+
+
+if __name__ == "__main__":
+    main()
