@@ -29,11 +29,18 @@ def main():
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--only", default="", help="substring of the config names to run")
     p.add_argument("--site", default="linear", help="site the formats go to (linear: q/k/v, proj, fc)")
+    p.add_argument("--steps", type=int, default=0, help="timed steps per run (0: the config's default)")
+    p.add_argument("--warmup", type=int, default=-1, help="untimed steps per run (-1: the config's default)")
     args = p.parse_args()
     print("%s, %d threads; `%s`\n" % (datetime.date.today(), args.threads, " ".join(["bench/format_speed.py"] + sys.argv[1:])))
     for name, c in CONFIGS.items():
         if args.only and args.only not in name:
             continue
+        c = dict(c)
+        if args.steps > 0:
+            c["steps"] = args.steps
+        if args.warmup >= 0:
+            c["warmup"] = args.warmup
         ms = {f: [] for f in FORMATS}
         for r in range(args.rounds):
             for f in FORMATS:
