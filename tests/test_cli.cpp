@@ -82,3 +82,29 @@ TEST_CASE("sample: a missing or unreadable run dir is a one-line error") {
   expect_usage_error(run_lmul("sample " + (d / "run")), "latest.safetensors");
 }
 }
+
+TEST_SUITE("cli") {
+TEST_CASE("a GPT-2 BPE run trains, samples through the same tokenizer and evaluates") {
+  TempDir d;
+  write_file(d / "doc.txt", read_file(shakespeare()).substr(0, 20000));
+  auto p = run_lmul("prepare gpt2 --input " + (d / "doc.txt") + " --out " + (d / "ds") + " --vocab " +
+                    std::string(LMUL_SHARED_DIR) + "/data/gpt2");
+  INFO(p.output);
+  REQUIRE(p.exit_code == 0);
+  write_file(d / "c.toml", "dataset = \"" + (d / "ds") + "\"\nout_dir = \"" + (d / "run") +
+                               "\"\nn_layer = 1\nn_head = 2\nn_embd = 16\nblock_size = 16\nbatch_size = 2\n"
+                               "vocab_size = 50304\nmax_iters = 2\neval_interval = 2\neval_iters = 1\n"
+                               "warmup_iters = 1\nlr_decay_iters = 2\n");
+  auto t = run_lmul("train -q " + (d / "c.toml"));
+  INFO(t.output);
+  REQUIRE(t.exit_code == 0);
+  auto s = run_lmul("sample " + (d / "run") + " --prompt 'First Citizen:' --max-new-tokens 5");
+  INFO(s.output);
+  CHECK(s.exit_code == 0);
+  CHECK(s.output.rfind("First Citizen:", 0) == 0);
+  auto e = run_lmul("eval " + (d / "run") + " --iters 1");
+  INFO(e.output);
+  CHECK(e.exit_code == 0);
+  CHECK(e.output.find("val loss") != std::string::npos);
+}
+}
