@@ -15,7 +15,7 @@ import statistics
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from train_speed import CONFIGS, ROOT, run_lmul  # noqa: E402
+from train_speed import CONFIGS, common_args, run_lmul  # noqa: E402
 
 FORMATS = ["exact", "fp8:e4m3,scale=delayed", "fp8:hybrid,scale=delayed", "bf16", "pot:b=5", "int:b=8",
            "ternary", "lmul:m=4,variant=formula", "lmul:m=4"]
@@ -23,11 +23,7 @@ FORMATS = ["exact", "fp8:e4m3,scale=delayed", "fp8:hybrid,scale=delayed", "bf16"
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--lmul", default=os.path.join(ROOT, "build/apps/lmul"))
-    p.add_argument("--data", default=os.path.join(ROOT, "datasets/shakespeare_char"))
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--rounds", type=int, default=3)
-    p.add_argument("--only", default="", help="substring of the config names to run")
+    common_args(p)
     p.add_argument("--site", default="linear", help="site the formats go to (linear: q/k/v, proj, fc)")
     p.add_argument("--steps", type=int, default=0, help="timed steps per run (0: the config's default)")
     p.add_argument("--warmup", type=int, default=-1, help="untimed steps per run (-1: the config's default)")

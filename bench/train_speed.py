@@ -65,13 +65,18 @@ def run_torch(args, c):
     return json.loads(out.strip().splitlines()[-1])["ms_per_step_median"]
 
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def common_args(p):
+    """The options both speed benchmarks take."""
     p.add_argument("--lmul", default=os.path.join(ROOT, "build/apps/lmul"))
     p.add_argument("--data", default=os.path.join(ROOT, "datasets/shakespeare_char"))
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--only", default="", help="substring of the config names to run")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    common_args(p)
     p.add_argument("--arith", default="", help="e.g. arith.linear=lmul:m=4 for lmul (PyTorch stays exact)")
     args = p.parse_args()
     args.vocab = json.load(open(os.path.join(args.data, "meta.json")))["vocab_size"]
