@@ -74,9 +74,10 @@ TEST_CASE("gradient accumulation of k micro-batches trains") {
 }
 
 TEST_SUITE("slow") {
-// The bar is ≤ 1.90 (PyTorch at these settings: 1.886). Measured here: 1.9125 for this
-// config's seed 1337 and 1.8997 for seed 1 (2 threads) — within seed noise of PyTorch but not
-// reliably under 1.90 — so the test guards the measured level, ≤ 1.92, against regressions.
+// The bar is ≤ 1.90 (nanoGPT's quoted 1.886). Measured here: 1.9125 for this config's
+// seed 1337 and 1.8997 for seed 1 (2 threads); nanoGPT's model in PyTorch on the same data and
+// settings (scripts/pytorch_baby_val.py) gives 1.9269 and 1.9389 for those seeds. 1.886 is one
+// lucky seed, not a level either implementation reaches reliably; the test guards ≤ 1.92.
 TEST_CASE("the baby Shakespeare config reaches val loss ≤ 1.92 in 2000 iterations") {
   TempDir d;
   apps::TrainConfig c = apps::load_config(std::string(LMUL_SOURCE_DIR) + "/configs/shakespeare_char_cpu.toml",
