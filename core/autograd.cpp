@@ -32,6 +32,17 @@ void record(const Tensor& out, std::function<void()> backward) {
   tape.push_back({out.shared(), std::move(backward)});
 }
 
+void record_pass_through(const Tensor& out, const Tensor& x) {
+  LMUL_ASSERT(out.numel() == x.numel());
+  record(out, [out = out.shared(), x] {
+    const float* d = out->grad->data();
+    float* g = x.grad();
+    const int64_t n = x.numel();
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < n; ++i) g[i] += d[i];
+  });
+}
+
 void backward(const Tensor& loss, float seed) {
   if (loss.numel() != 1) throw Error("[backward] loss must have one element, got shape {}", shape_str(loss.shape()));
   loss.grad()[0] += seed;

@@ -30,6 +30,10 @@ bool needs_grad(std::initializer_list<const Tensor*> inputs);
 // Records a backward closure for out. The closure runs only if out received a gradient.
 void record(const Tensor& out, std::function<void()> backward);
 
+// Records x.grad += out.grad (same numel): the gradient of a view or of a straight-through
+// quantiser.
+void record_pass_through(const Tensor& out, const Tensor& x);
+
 // Seeds d(loss)/d(loss) = seed (1; 1/k for k accumulated micro-batches) and runs the tape in
 // reverse. loss must have one element.
 void backward(const Tensor& loss, float seed = 1.0f);

@@ -93,14 +93,7 @@ Tensor reshape(const Tensor& x, const Shape& shape) {
   if (numel(shape) != x.numel())
     throw Error("[reshape] cannot view {} as {}", shape_str(x.shape()), shape_str(shape));
   Tensor out = x.view_as(shape);
-  if (needs_grad({&x})) {
-    record(out, [out = out.shared(), x] {
-      const float* d = out->grad->data();
-      float* g = x.grad();
-      const int64_t n = x.numel();
-      for (int64_t i = 0; i < n; ++i) g[i] += d[i];
-    });
-  }
+  if (needs_grad({&x})) record_pass_through(out, x);
   return out;
 }
 

@@ -86,14 +86,7 @@ Tensor quantize_ste(const Tensor& x, arith::Multiplier& m, arith::Role role) {
   const int64_t cols = x.size(-1), rows = x.numel() / cols;
   Tensor q(x.shape());
   if (!m.quantize(role, x.data(), rows, cols, cols, q.data())) return x;
-  if (needs_grad({&x})) {
-    record(q, [out = q.shared(), x] {
-      const float* d = out->grad->data();
-      float* g = x.grad();
-      const int64_t n = x.numel();
-      for (int64_t i = 0; i < n; ++i) g[i] += d[i];
-    });
-  }
+  if (needs_grad({&x})) record_pass_through(q, x);  // straight-through estimator
   return q;
 }
 
