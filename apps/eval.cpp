@@ -40,7 +40,7 @@ void add_eval(CLI::App& app) {
     std::string target, split = "val", which = "latest", dump;
     int64_t iters = 0, batch_size = 0;
     std::vector<std::string> sets;
-    bool json = false;
+    bool json = false, last_token = false;
   };
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("eval", "Loss of a trained model under any arithmetic (post-training quantisation)");
@@ -51,6 +51,8 @@ void add_eval(CLI::App& app) {
   cmd->add_option("--batch-size", a->batch_size, "Sequences per batch (default: the run's batch_size)")->check(CLI::Range(int64_t{1}, int64_t{1000000}));
   cmd->add_option("--set", a->sets, "Override a config key, e.g. --set arith.linear=fp8:e4m3 (not shape keys)");
   cmd->add_flag("--json", a->json, "Print one JSON object instead of the text line");
+  cmd->add_flag("--last-token", a->last_token,
+                "Loss at the last position of each sequence only (full block of context; the PoT paper's protocol)");
   cmd->add_option("--dump-batches", a->dump, "Write the evaluated ids (x, y: I32 iters×B×T) to this safetensors file");
   cmd->callback([a] {
     const std::string path = resolve_checkpoint(a->target, a->which);
@@ -89,7 +91,7 @@ void add_eval(CLI::App& app) {
     }
     EvalBatches batches;
     const double loss = estimate_split_loss(model, data, split, iters, B, c.block_size, c.seed,
-                                            a->dump.empty() ? nullptr : &batches);
+                                            a->dump.empty() ? nullptr : &batches, a->last_token);
     const nlohmann::ordered_json arith = to_json(c)["arith"];
     if (!a->dump.empty()) {
       const Shape s = {iters, B, c.block_size};
@@ -102,13 +104,14 @@ void add_eval(CLI::App& app) {
     if (a->json) {
       nlohmann::ordered_json j{{"split", a->split}, {"loss", loss},     {"iters", iters},
                                {"batch_size", B},   {"block_size", c.block_size},
+                               {"positions", a->last_token ? "last" : "all"},
                                {"step", step}, {"checkpoint", path}, {"arith", arith}};
       fmt::print("{}\n", j.dump());
       return;
     }
     std::string ar;
     for (const auto& [k, v] : arith.items()) ar += fmt::format("{}{}={}", ar.empty() ? "" : ", ", k, v.get<std::string>());
-    fmt::print("{} loss {:.4f} (arith: {})\n", a->split, loss, ar);
+    fmt::print("{} loss{} {:.4f} (arith: {})\n", a->split, a->last_token ? " (last token)" : "", loss, ar);
   });
 }
 

@@ -1,11 +1,14 @@
 #include "apps/evaluate.h"
 
+#include <algorithm>
+
 #include "core/autograd.h"
 
 namespace lmul::apps {
 
 double estimate_split_loss(nn::GPT& model, const data::TokenDataset& data, data::Split split, int64_t iters,
-                           int64_t B, int64_t T, int64_t seed, EvalBatches* batches) {
+                           int64_t B, int64_t T, int64_t seed, EvalBatches* batches,
+                           bool last_token_only) {
   NoGrad ng;
   ArithStateGuard keep(model);
   model.set_training(false);
@@ -19,6 +22,8 @@ double estimate_split_loss(nn::GPT& model, const data::TokenDataset& data, data:
       batches->x.insert(batches->x.end(), x.begin(), x.end());
       batches->y.insert(batches->y.end(), y.begin(), y.end());
     }
+    if (last_token_only)  // -1 is the ignored target: the mean runs over the B last positions
+      for (int64_t b = 0; b < B; ++b) std::fill_n(y.begin() + b * T, T - 1, -1);
     sum += model.forward(x, B, T, y, unused).loss.item();
   }
   return sum / static_cast<double>(iters);

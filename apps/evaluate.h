@@ -15,8 +15,11 @@ struct EvalBatches {
 };
 
 // Leaves the model in evaluation mode. batches, when given, receives the ids evaluated (for `lmul eval --dump-batches`).
+// last_token_only: the loss at the last position of each sequence only (the one with a full block of context, as
+// the PoT paper measures) instead of the mean over all T positions.
 double estimate_split_loss(nn::GPT& model, const data::TokenDataset& data, data::Split split, int64_t iters,
-                           int64_t B, int64_t T, int64_t seed, EvalBatches* batches = nullptr);
+                           int64_t B, int64_t T, int64_t seed, EvalBatches* batches = nullptr,
+                           bool last_token_only = false);
 
 // Keeps the GEMM sites' arithmetic state (e.g. delayed-scaling histories) as it was at
 // construction and puts it back at scope exit: an evaluation leaves no trace in training, so a

@@ -11,6 +11,7 @@
 #include "apps/export_pack.h"
 #include "apps/train_config.h"
 #include "apps/trainer.h"
+#include "nn/gpt.h"
 #include "core/arith/arith.h"
 #include "core/error.h"
 #include "test_helpers.h"
@@ -169,6 +170,43 @@ TEST_CASE("lmul eval --dump-batches writes the x, y ids it evaluated") {
   auto x = f.i32("x"), y = f.i32("y");
   for (size_t row = 0; row < 6; ++row)
     for (size_t t = 0; t + 1 < 16; ++t) CHECK(y[row * 16 + t] == x[row * 16 + t + 1]);
+}
+
+TEST_CASE("lmul eval --last-token averages the loss of each sequence's last position only") {
+  TempDir d;
+  tiny_run(d);
+  auto r = run_lmul("eval " + (d / "run") + " --json --last-token --iters 2 --batch-size 3 --dump-batches " +
+                    (d / "b.safetensors"));
+  REQUIRE(r.exit_code == 0);
+  const auto j = nlohmann::json::parse(r.output);
+  CHECK(j["positions"] == "last");
+  // Recompute in-process through the other code path: logits of the last position only, CE in double.
+  const auto meta = apps::read_checkpoint_meta(d / "run/ckpt/latest.safetensors");
+  const apps::TrainConfig c = apps::config_from_json(meta.config, "run", {});
+  nn::GPT model(apps::model_config(c, c.vocab_size), c.arith, 0);
+  apps::load_checkpoint(d / "run/ckpt/latest.safetensors", model);
+  model.set_training(false);
+  auto f = SafetensorsFile::load(d / "b.safetensors");
+  const auto x = f.i32("x"), y = f.i32("y");
+  const int64_t T = 16, V = c.vocab_size;
+  Rng rng(0);
+  double sum = 0;
+  for (int64_t it = 0; it < 2; ++it) {
+    const std::span<const int32_t> xs(x.data() + it * 3 * T, 3 * T);
+    const Tensor logits = model.forward(xs, 3, T, {}, rng, true).logits;
+    REQUIRE(logits.shape() == Shape{3, 1, V});
+    for (int64_t b = 0; b < 3; ++b) {
+      const float* l = logits.data() + b * V;
+      double mx = l[0], z = 0;
+      for (int64_t v = 1; v < V; ++v) mx = std::max(mx, double(l[v]));
+      for (int64_t v = 0; v < V; ++v) z += std::exp(double(l[v]) - mx);
+      sum += mx + std::log(z) - l[y[(it * 3 + b) * T + T - 1]];
+    }
+  }
+  CHECK(j["loss"].get<double>() == doctest::Approx(sum / 6).epsilon(1e-5));
+  // The mean over all positions is a different number (earlier positions see less context).
+  r = run_lmul("eval " + (d / "run") + " --json --iters 2 --batch-size 3");
+  CHECK(nlohmann::json::parse(r.output)["loss"].get<double>() != doctest::Approx(sum / 6).epsilon(1e-3));
 }
 
 TEST_CASE("lmul eval refuses a shape override and an unknown arithmetic with one line") {

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <set>
 
+#include <fmt/format.h>
+
 #include "apps/sweep/sweep_plan.h"
 #include "apps/sweep/sweep_request.h"
 #include "core/error.h"
@@ -88,28 +90,32 @@ TEST_CASE("--seeds reads comma-separated non-negative integers") {
   CHECK(error_of([] { parse_seeds("1,1"); }).find("seed 1 is given twice") != std::string::npos);
 }
 
-TEST_CASE("the formats sweep file plans 15 arithmetics × 3 seeds = 45 distinct runs") {
+TEST_CASE("the formats sweep file plans 16 arithmetics × 3 seeds = 48 distinct runs") {
   const std::string file = std::string(LMUL_SOURCE_DIR) + "/configs/sweeps/formats_shakespeare_char.toml";
   REQUIRE(is_sweep_file(file));
   SweepRequest r = read_sweep_file(file);
   CHECK(r.config == "configs/shakespeare_char_cpu.toml");
   r.config = std::string(LMUL_SOURCE_DIR) + "/" + r.config;  // the file's paths are relative to the repo root
   const SweepPlan p = plan_sweep(r);
-  CHECK(p.entries.size() == 15);
-  CHECK(p.runs.size() == 45);
+  CHECK(p.entries.size() == 16);
+  CHECK(p.runs.size() == 48);
   CHECK(p.dir == "runs/formats_shakespeare_char");
   CHECK(p.seeds == std::vector<int64_t>{1, 2, 3});
-  CHECK(p.runs.front().name == "linear=exact.seed1");  // seed by seed: all 15 arithmetics of seed 1 first
+  CHECK(p.runs.front().name == "linear=exact.seed1");  // seed by seed: all 16 arithmetics of seed 1 first
   CHECK(p.runs[1].name == "linear=lmul_m=3.seed1");
-  CHECK(p.runs[15].name == "linear=exact.seed2");
+  CHECK(p.runs[16].name == "linear=exact.seed2");
   CHECK(p.runs[14].name == "all=lmul_m=4.seed1");
-  CHECK(p.runs.back().dir == "runs/formats_shakespeare_char/all=lmul_m=4.seed3");
+  CHECK(p.runs[15].name == "linear=pot_b=4+head=pot_b=4+embedding=pot_b=4.seed1");
+  CHECK(p.runs.back().dir == "runs/formats_shakespeare_char/linear=pot_b=4+head=pot_b=4+embedding=pot_b=4.seed3");
   std::set<std::string> names;
   for (const auto& run : p.runs) names.insert(run.name);
-  CHECK(names.size() == 45);
-  const auto& o = p.runs[16].overrides;  // lmul:m=3, seed 2
+  CHECK(names.size() == 48);
+  const auto& o = p.runs[17].overrides;  // lmul:m=3, seed 2
   CHECK(std::ranges::find(o, "arith.linear=lmul:m=3") != o.end());
   CHECK(std::ranges::find(o, "seed=2") != o.end());
+  const auto& pot = p.runs[15].overrides;
+  for (const char* site : {"linear", "head", "embedding"})
+    CHECK(std::ranges::find(pot, fmt::format("arith.{}=pot:b=4", site)) != pot.end());
 }
 
 TEST_CASE("a training config is not a sweep file; sweep.toml reads back as the request written") {
