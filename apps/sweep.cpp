@@ -17,9 +17,10 @@ constexpr const char* kFooter = R"(Arithmetic entries (--arith, or arith = [...]
   SITE=SPEC                  at one site: linear | attention | head | embedding | all
                              (all = linear+attention+head), or backward=same|exact|SPEC
   PART+SITE=SPEC...          several parts in one run              linear=pot:b=5+embedding=pot:b=5
-  Sites an entry does not name keep the config's value. Specs contain ',' themselves, so entries
-  are separate words (--arith exact lmul:m=4 fp8:e4m3, or --arith repeated) or joined by ';'
-  (--arith 'exact;lmul:m=4,variant=formula'); put CONFIG before --arith.
+  Sites an entry does not name keep the config's value. Entries are separate words (--arith exact
+  lmul:m=4, or --arith repeated), joined by ';' or by ',': a ','-piece KEY=VALUE whose KEY is not a
+  site is an option of the spec before it, so --arith exact,lmul:m=4,variant=formula,fp8:e4m3 is
+  three entries. Put CONFIG before --arith.
 Run dirs: SWEEP_DIR/<entry>.seed<N>, ':' written as '_' (linear=lmul_m=4.seed1); trained seed by
 seed, so that every arithmetic has a result after the first seed's runs.
 Sweep file: a TOML file with a [sweep] table:
@@ -77,7 +78,7 @@ void add_sweep(CLI::App& app) {
       "after the other, resumable; then compare them (table, compare.md/json, loss.svg, report.html)");
   cmd->add_option("source", a->source, "CONFIG.toml (with --arith), a sweep file ([sweep] table), or a SWEEP_DIR to resume")
       ->required();
-  cmd->add_option("--arith", a->arith, "Arithmetic entries, separated by spaces or ';' (grammar below)");
+  cmd->add_option("--arith", a->arith, "Arithmetic entries, separated by spaces, ';' or ',' (grammar below)");
   cmd->add_option("--site", a->site,
                   "Sites of bare specs: linear (default), attention, head, embedding, all "
                   "(= linear+attention+head), or several joined by '+'");

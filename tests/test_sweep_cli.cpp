@@ -178,15 +178,20 @@ TEST_CASE("a bad spec is a one-line error naming it, before any run starts") {
   CHECK_FALSE(fs::exists(d / "tiny_sweep"));
 }
 
-TEST_CASE("entries joined by ',' are an error saying how to separate them") {
+TEST_CASE("--arith entries may be joined by ','; in a sweep file a ','-joined string is an error saying why") {
   TempDir d;
   write_tiny_config(d);
-  const auto r = run_lmul("sweep " + q(d / "c.toml") + " --arith exact,lmul:m=4");
-  CHECK(r.exit_code == 2);
-  CHECK(r.output.find("entries are separated by spaces or ';', not ','") != std::string::npos);
+  const auto r = run_lmul("sweep " + q(d / "c.toml") + " -q --arith exact,lmul:m=4,variant=formula --out " + q(d / "sw"));
+  REQUIRE(r.exit_code == 0);
+  CHECK(fs::exists(d / "sw/linear=exact.seed1337/metrics.jsonl"));
+  CHECK(fs::exists(d / "sw/linear=lmul_m=4,variant=formula.seed1337/metrics.jsonl"));
+  write_file(d / "s.toml", "[sweep]\nconfig = " + q(d / "c.toml") + "\narith = [\"exact,lmul:m=4\"]\n");
+  const auto f = run_lmul("sweep " + q(d / "s.toml"));
+  CHECK(f.exit_code == 2);
+  CHECK(f.output.find("give each entry as its own string") != std::string::npos);
   const auto one = run_lmul("sweep " + q(d / "c.toml") + " --arith exact:m=4");  // a bad option, not a list
   CHECK(one.exit_code == 2);
-  CHECK(one.output.find("not ','") == std::string::npos);
+  CHECK(one.output.find("its own string") == std::string::npos);
 }
 
 TEST_CASE("a bad --site is a one-line error, before any run starts") {

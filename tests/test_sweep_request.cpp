@@ -78,9 +78,21 @@ TEST_CASE("an unknown --site word is a one-line error naming it and the choices"
   CHECK(error_of([] { parse_sites("linear+", "sweep: --site"); }).find("unknown site ''") != std::string::npos);
 }
 
-TEST_CASE("--arith lists split at ';' and between arguments, never at ','") {
+TEST_CASE("--arith lists split at ';', between arguments, and at the ',' before a new spec") {
   CHECK(split_arith_list({"exact;lmul:m=4,variant=formula", "fp8:e4m3", ";"}) ==
         std::vector<std::string>{"exact", "lmul:m=4,variant=formula", "fp8:e4m3"});
+  // The issue's own form: entries joined by ',' while spec options stay with their spec.
+  CHECK(split_arith_list({"exact,lmul:m=4,fp8:e4m3,pot:b=5,ternary"}) ==
+        std::vector<std::string>{"exact", "lmul:m=4", "fp8:e4m3", "pot:b=5", "ternary"});
+  CHECK(split_arith_list({"lmul:m=4,variant=formula,round=trunc,fp8:e4m3,scale=delayed,exact"}) ==
+        std::vector<std::string>{"lmul:m=4,variant=formula,round=trunc", "fp8:e4m3,scale=delayed", "exact"});
+  CHECK(split_arith_list({"exact,attention=lmul:m=4,backward=exact,linear=pot:b=5+embedding=pot:b=5,,ternary"}) ==
+        std::vector<std::string>{"exact", "attention=lmul:m=4", "backward=exact", "linear=pot:b=5+embedding=pot:b=5",
+                                 "ternary"});
+  CHECK(split_arith_list({"linear=lmul:m=4,variant=formula+attention=exact"}) ==
+        std::vector<std::string>{"linear=lmul:m=4,variant=formula+attention=exact"});
+  // An option with no spec before it is left alone (and then rejected as a spec with its name).
+  CHECK(split_arith_list({"m=4,exact"}) == std::vector<std::string>{"m=4", "exact"});
 }
 
 TEST_CASE("--seeds reads comma-separated non-negative integers") {

@@ -75,8 +75,8 @@ std::vector<TrainConfig> resolve_runs(const SweepPlan& plan) {
         arith::make_multiplier(spec);
       } catch (const Error& err) {
         if (looks_comma_joined(spec))
-          throw Error("sweep: --arith entry '{}': {} (entries are separated by spaces or ';', not ',': "
-                      "specs use ',' for their options)", e.text, err.what());
+          throw Error("sweep: --arith entry '{}': {} (in a sweep file give each entry as its own string: "
+                      "arith = [\"exact\", \"lmul:m=4\"]; specs use ',' for their options)", e.text, err.what());
         throw Error("sweep: --arith entry '{}': {}", e.text, err.what());
       }
     }

@@ -112,10 +112,28 @@ ArithEntry parse_arith_entry(const std::string& text, const std::string& site_te
 }
 
 std::vector<std::string> split_arith_list(const std::vector<std::string>& args) {
+  // A ','-piece continues the entry before it when it is a spec option KEY=VALUE (m=4, variant=formula,
+  // scale=delayed): its KEY is neither a site word nor a FORMAT:OPTION head. Anything else (exact, ternary,
+  // pot:b=5, attention=lmul:m=4) starts the next entry.
+  auto is_option = [](const std::string& piece) {
+    const size_t eq = piece.find('=');
+    if (eq == std::string::npos || eq == 0) return false;
+    const std::string key = piece.substr(0, eq);
+    return key.find(':') == std::string::npos && !is_key_word(key);
+  };
   std::vector<std::string> out;
   for (const auto& a : args)
-    for (const auto& piece : split(a, ';'))
-      if (!piece.empty()) out.push_back(piece);
+    for (const auto& entry : split(a, ';')) {
+      bool started = false;
+      for (const auto& piece : split(entry, ',')) {
+        if (started && is_option(piece)) {
+          out.back() += "," + piece;
+        } else if (!piece.empty()) {
+          out.push_back(piece);
+          started = true;
+        }
+      }
+    }
   return out;
 }
 

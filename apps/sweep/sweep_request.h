@@ -37,7 +37,8 @@ struct ArithEntry {
 // site_text: the --site value used for bare specs, and in the name.
 ArithEntry parse_arith_entry(const std::string& text, const std::string& site_text);
 
-// Splits each argument at ';' (never at ','), dropping empty pieces around separators.
+// Splits each argument at ';' and at the ',' before a new spec (exact,lmul:m=4,variant=formula,fp8:e4m3 is three
+// entries: a ','-piece KEY=VALUE with KEY not a site is an option of the spec before it), dropping empty pieces.
 std::vector<std::string> split_arith_list(const std::vector<std::string>& args);
 
 struct SweepRequest {
