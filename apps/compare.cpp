@@ -67,7 +67,7 @@ void add_compare(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "compare",
       "Compare training runs: a table of final/best loss per arithmetic (seeds grouped as mean ± "
-      "sample std, Δ against the all-exact run, median throughput), and with --out the same table "
+      "sample std, Δ against the all-exact run (± the spread of same-seed differences), median throughput), and with --out the same table "
       "as compare.md and compare.json plus loss curves (loss.svg) and a self-contained report.html");
   cmd->add_option("run_dirs", opt->run_dirs,
                   "Run directories (each with metrics.jsonl). Runs whose configs differ only in "

@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "apps/report/compare_table.h"
 #include "apps/report/run_groups.h"
 #include "core/error.h"
 #include "tests/compare_fixture.h"
@@ -118,6 +119,33 @@ TEST_CASE("Δ vs exact is the difference of group means, and absent without an e
   CHECK(*c.groups[1].delta == doctest::Approx(2.15 - 1.95));
   const auto no_exact = report::compare_runs(read_all({dirs[2], dirs[3]}), "val_loss");
   CHECK_FALSE(no_exact.groups[0].delta.has_value());
+}
+
+TEST_CASE("Δ vs exact also pairs runs by seed: mean ± std of the same-seed differences") {
+  RunsDir tmp;
+  std::vector<std::filesystem::path> dirs;
+  const double exact[] = {1.90, 2.00, 2.10}, lmul[] = {1.91, 2.02, 2.13};  // differences 0.01, 0.02, 0.03
+  for (int s = 0; s < 3; ++s)
+    dirs.push_back(test::write_finished_run(tmp / fmt::format("e{}", s + 1), test::run_config("exact", s + 1), exact[s]));
+  for (int s = 0; s < 3; ++s)
+    dirs.push_back(test::write_finished_run(tmp / fmt::format("l{}", s + 1), test::run_config("lmul:m=3", s + 1), lmul[s]));
+  auto c = report::compare_runs(read_all(dirs), "val_loss");
+  REQUIRE(c.groups.size() == 2);
+  const auto& g = c.groups[1];
+  CHECK(g.paired_delta.n == 3);
+  CHECK(g.paired_delta.mean == doctest::Approx(0.02));
+  CHECK(g.paired_delta.std == doctest::Approx(0.01));
+  CHECK(*g.delta == doctest::Approx(0.02));
+  // The seeds' spread (0.1) is not in the paired std: that is its point.
+  CHECK(g.final_loss.std == doctest::Approx(0.11));
+  const auto t = report::compare_table(c);
+  CHECK(t.rows[1][6] == "+0.0200 ± 0.0100");
+  CHECK(t.rows[0][6] == "ref");
+  // A seed without an exact partner: no pairing, the difference of the means.
+  c = report::compare_runs(read_all({dirs[0], dirs[1], dirs[3], dirs[4], dirs[5]}), "val_loss");
+  CHECK(c.groups[1].paired_delta.n == 0);
+  CHECK(*c.groups[1].delta == doctest::Approx((1.91 + 2.02 + 2.13) / 3 - 1.95));
+  CHECK(report::compare_table(c).rows[1][6] == fmt::format("{:+.4f}", (1.91 + 2.02 + 2.13) / 3 - 1.95));
 }
 
 TEST_CASE("the train_loss metric takes final and best from the logged train loss") {

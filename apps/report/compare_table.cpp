@@ -86,6 +86,8 @@ Table compare_table(const Comparison& c) {
     std::string delta = "—";
     if (g.exact && g.delta && *g.delta == 0)
       delta = "ref";
+    else if (g.paired_delta.n >= 2 && std::isfinite(g.paired_delta.mean))
+      delta = fmt::format("{:+.4f} ± {:.4f}", g.paired_delta.mean, g.paired_delta.std);  // same-seed pairs
     else if (g.delta)
       delta = number_or_dash(*g.delta, "{:+.4f}");
     t.rows.push_back({brace_names(names), g.name, seeds_text(g), fmt::format("{}", g.runs.size()),
@@ -170,6 +172,7 @@ nlohmann::json compare_json(const Comparison& c) {
                            {"final", stat_json(g.final_loss)},
                            {"best", stat_json(g.best_loss)},
                            {"delta_vs_exact", g.delta ? number(*g.delta) : nlohmann::json()},
+                           {"delta_vs_exact_same_seed", stat_json(g.paired_delta)},
                            {"steps", {{"min", g.min_steps}, {"max", g.max_steps}}},
                            {"tokens_per_s_median", number(g.tokens_per_s)},
                            {"ms_per_step_median", number(g.ms_per_step)}});

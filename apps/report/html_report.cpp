@@ -65,7 +65,8 @@ std::string html_report(const Comparison& c, const Table& table, const std::stri
   h += kStyle;
   h += "</style>\n</head>\n<body>\n<h1>lmul compare</h1>\n";
   h += fmt::format("<p class=\"meta\">{} runs in {} groups; table metric: <code>{}</code>; "
-                   "Δ is the final {} against the exact-arithmetic group of the same setup.</p>\n",
+                   "Δ is the final {} against the exact-arithmetic group of the same setup (mean ± std of the "
+                   "same-seed differences where every seed has an exact partner).</p>\n",
                    c.runs.size(), c.groups.size(), c.metric, c.metric);
   if (!c.warnings.empty()) {
     h += "<div class=\"warnings\"><ul>\n";

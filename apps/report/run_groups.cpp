@@ -115,6 +115,10 @@ const RunGroup* reference_for(const Comparison& c, const RunGroup& g) {
   return first;
 }
 
+// final(run) − final(exact run of the same seed) over g's runs; n = 0 unless every run of g with a
+// final value has exactly one partner in ref with a final value.
+Stat paired_differences(const Comparison& c, const RunGroup& g, const RunGroup& ref);
+
 }  // namespace
 
 Stat mean_std(const std::vector<double>& values) {
@@ -190,12 +194,35 @@ Comparison compare_runs(std::vector<RunMetrics> runs, const std::string& metric)
     g.ms_per_step = median(ms);
   }
   for (auto& g : c.groups)
-    if (const RunGroup* ref = reference_for(c, g); ref && ref->final_loss.n > 0 && g.final_loss.n > 0)
+    if (const RunGroup* ref = reference_for(c, g); ref && ref->final_loss.n > 0 && g.final_loss.n > 0) {
       g.delta = g.final_loss.mean - ref->final_loss.mean;
+      g.paired_delta = paired_differences(c, g, *ref);
+    }
   name_groups(c);
   for (const auto& key : differing_keys(c.configs, KeyRole::setup))
     c.warnings.push_back("runs differ in setup, compare with care — " + describe_key(c, key));
   return c;
 }
+
+namespace {
+
+Stat paired_differences(const Comparison& c, const RunGroup& g, const RunGroup& ref) {
+  std::vector<double> diffs;
+  for (size_t i : g.runs) {
+    const auto& final_i = c.summaries[i].final_loss;
+    if (!final_i) continue;
+    const auto seed = config_seed(c.runs[i].config);
+    if (!seed) return {kNaN, kNaN, 0};
+    std::vector<double> partners;
+    for (size_t j : ref.runs)
+      if (config_seed(c.runs[j].config) == seed && c.summaries[j].final_loss)
+        partners.push_back(*c.summaries[j].final_loss);
+    if (partners.size() != 1) return {kNaN, kNaN, 0};
+    diffs.push_back(*final_i - partners.front());
+  }
+  return mean_std(diffs);
+}
+
+}  // namespace
 
 }  // namespace lmul::report

@@ -1,6 +1,6 @@
 // The comparison itself: runs that differ only by seed form a group (one experiment); each group
-// gets mean ± sample std of its final and best loss, its Δ against the exact-arithmetic group,
-// and median throughput. Runs of different setups are still compared, with a warning.
+// gets mean ± sample std of its final and best loss, its Δ against the exact-arithmetic group
+// (with the spread of the same-seed differences where the seeds pair up), and median throughput. Runs of different setups are still compared, with a warning.
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -36,6 +36,11 @@ struct RunGroup {
   bool exact = false;       // every site exact: the reference for Δ
   Stat final_loss, best_loss;  // over the runs that have logged the metric
   std::optional<double> delta;  // final_loss.mean − the reference exact group's final_loss.mean
+  // The same-seed differences final(run) − final(exact run of that seed): a seed fixes the
+  // initialisation and the batch order, so these vary far less than the finals themselves. Set
+  // (n ≥ 1) only when every run of the group with a final value has an exact partner of its seed;
+  // its mean then equals delta when both groups have the same seeds.
+  Stat paired_delta;
   int64_t min_steps = 0, max_steps = 0;
   double tokens_per_s = 0, ms_per_step = 0;  // medians over all logged steps of the group
 };
