@@ -209,6 +209,30 @@ TEST_CASE("lmul eval --last-token averages the loss of each sequence's last posi
   CHECK(nlohmann::json::parse(r.output)["loss"].get<double>() != doctest::Approx(sum / 6).epsilon(1e-3));
 }
 
+TEST_CASE("lmul eval of several runs prints each, then their mean ± sample std") {
+  TempDir d;
+  tiny_run(d);
+  tiny_run(d, {"out_dir=" + (d / "run2"), "seed=7"});
+  auto r = run_lmul("eval " + (d / "run") + " " + (d / "run2") + " --json");
+  REQUIRE(r.exit_code == 0);
+  std::istringstream lines(r.output);
+  std::string l1, l2, l3;
+  std::getline(lines, l1), std::getline(lines, l2), std::getline(lines, l3);
+  const double a = nlohmann::json::parse(l1)["loss"], b = nlohmann::json::parse(l2)["loss"];
+  CHECK(a == last_metrics(d / "run/metrics.jsonl")["val_loss"].get<double>());
+  CHECK(b == last_metrics(d / "run2/metrics.jsonl")["val_loss"].get<double>());
+  CHECK(a != b);
+  const auto sum = nlohmann::json::parse(l3)["summary"];
+  CHECK(sum["n"] == 2);
+  CHECK(sum["mean"].get<double>() == doctest::Approx((a + b) / 2));
+  CHECK(sum["std"].get<double>() == doctest::Approx(std::abs(a - b) / std::sqrt(2.0)));
+  r = run_lmul("eval " + (d / "run") + " " + (d / "run2"));
+  CHECK(r.output.find("mean val loss over 2 targets: ") != std::string::npos);
+  r = run_lmul("eval " + (d / "run") + " " + (d / "run2") + " --dump-batches " + (d / "b.safetensors"));
+  CHECK(r.exit_code == 2);
+  CHECK(r.output.find("--dump-batches takes one target") != std::string::npos);
+}
+
 TEST_CASE("lmul eval refuses a shape override and an unknown arithmetic with one line") {
   TempDir d;
   tiny_run(d);
