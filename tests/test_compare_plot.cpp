@@ -112,22 +112,46 @@ TEST_CASE("the loss svg is well formed with a line per run, a mean per seed grou
   RunsDir tmp;
   const auto c = three_arithmetics(tmp);
   const auto fig = report::loss_figure(c, {});
-  REQUIRE(fig.panels.size() == 2);
+  REQUIRE(fig.panels.size() == 3);
   CHECK(fig.panels[0].title == "Training loss");
   CHECK(fig.panels[1].title == "Validation loss");
+  CHECK(fig.panels[2].title == "Val loss − exact (same seed)");
   // 6 runs + a mean for each of the two seed groups, in each panel.
   CHECK(fig.panels[0].series.size() == 8);
   CHECK(fig.panels[1].series.size() == 8);
+  // Δ: exact's zero line; lmul seeds 1, 2 (seed 3 has no exact partner) and their mean; fp8 seed 1.
+  CHECK(fig.panels[2].series.size() == 5);
   const std::string svg = report::render_svg(fig);
   CHECK(xml_problem(svg) == "");
   CHECK(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
-  CHECK(count(svg, "<polyline class=\"series\"") == 16);
+  CHECK(count(svg, "<polyline class=\"series\"") == 21);
   CHECK(count(svg, "<g class=\"legend-entry\">") == 5);  // 3 arithmetics + "one seed" + "mean over seeds"
   CHECK(svg.find(">exact (n=2)</text>") != std::string::npos);
   CHECK(svg.find(">linear=mystery:m=4 (n=3)</text>") != std::string::npos);
   CHECK(svg.find("linear=other:e4m3 &lt;&amp;&gt;") != std::string::npos);
   CHECK(svg.find(">Validation loss</text>") != std::string::npos);
   CHECK(svg.find(">step</text>") != std::string::npos);
+}
+
+TEST_CASE("the Δ panel plots each run's val loss minus its same-seed exact run's, and their mean") {
+  RunsDir tmp;
+  const auto c = three_arithmetics(tmp);
+  const auto fig = report::loss_figure(c, {});
+  REQUIRE(fig.panels.size() == 3);
+  const auto& d = fig.panels[2];
+  CHECK(d.linear_y);
+  CHECK(d.series[0].color == "#1A1A1A");  // exact: zero
+  for (double y : d.series[0].y) CHECK(y == 0);
+  // lmul finishes at 2.0 against exact's 1.9 along parallel curves: Δ = 0.1 at every evaluation.
+  REQUIRE(d.series[3].x == std::vector<double>{0, 250, 500, 750, 1000});
+  for (double y : d.series[3].y) CHECK(y == doctest::Approx(0.1));
+  CHECK(d.series[3].name.find("mean of 2 same-seed differences") != std::string::npos);
+  CHECK(d.series[1].name == "lmul_s1 − exact_s1");
+  for (double y : d.series[4].y) CHECK(y == doctest::Approx(0.2));  // fp8 (2.1), seed 1 only
+  // With no exact run there is nothing to subtract: two panels.
+  std::vector<report::RunMetrics> runs;
+  runs.push_back(report::read_run(test::write_finished_run(tmp / "x1", test::run_config("mystery:m=4", 1), 2.0)));
+  CHECK(report::loss_figure(report::compare_runs(std::move(runs), "val_loss"), {}).panels.size() == 2);
 }
 
 TEST_CASE("seeds of one arithmetic share a colour; exact is black") {
@@ -170,7 +194,7 @@ TEST_CASE("a diverging run's spike leaves the frame instead of stretching the lo
   const std::string svg = report::render_svg(fig);
   CHECK(svg.find(">4.0</text>") != std::string::npos);
   CHECK(svg.find(">45") == std::string::npos);  // no tick up at the spike
-  CHECK(count(svg, "<polyline class=\"series\"") == 4);  // but its line is drawn (and clipped)
+  CHECK(count(svg, "<polyline class=\"series\"") == 6);  // but its line is drawn (and clipped), its Δ too
 }
 
 TEST_CASE("past ten colours, groups repeat a colour with a dash pattern") {

@@ -66,6 +66,66 @@ void add_group_series(const Comparison& c, size_t gi, const std::string& metric,
   panel.series.push_back(std::move(mean));
 }
 
+// A series minus its partner's value at the same step (steps the partner lacks are left out).
+MetricSeries difference(const MetricSeries& a, const MetricSeries& b) {
+  std::map<double, double> at;
+  for (size_t i = 0; i < b.steps.size(); ++i) at[b.steps[i]] = b.values[i];
+  MetricSeries d;
+  for (size_t i = 0; i < a.steps.size(); ++i)
+    if (auto it = at.find(a.steps[i]); it != at.end()) d.steps.push_back(a.steps[i]), d.values.push_back(a.values[i] - it->second);
+  return d;
+}
+
+// The Δ panel's curves of group gi: val loss minus the val loss of the exact run of the same seed,
+// per seed that has an exact partner (thin) and their mean (thick); a zero line for the reference.
+// Returns whether it added anything.
+bool add_group_delta(const Comparison& c, size_t gi, Panel& panel) {
+  const RunGroup& g = c.groups[gi];
+  const RunGroup* ref = reference_group(c, g);
+  if (!ref) return false;
+  const std::string color = group_color(c, gi), dash = group_dash(c, gi);
+  if (ref == &g) {  // the reference itself: Δ = 0 along its steps
+    MetricSeries m = metric_series(c.runs[g.runs.front()], "val_loss");
+    if (m.steps.empty()) return false;
+    Series zero;
+    zero.x = m.steps, zero.y.assign(m.steps.size(), 0.0), zero.color = color, zero.width = kMeanWidth;
+    zero.name = g.name;
+    panel.series.push_back(std::move(zero));
+    return true;
+  }
+  std::vector<MetricSeries> diffs;
+  std::vector<std::string> names;
+  for (size_t i : g.runs) {
+    const auto seed = config_seed(c.runs[i].config);
+    for (size_t j : ref->runs)
+      if (seed && config_seed(c.runs[j].config) == seed) {
+        MetricSeries d = difference(metric_series(c.runs[i], "val_loss"), metric_series(c.runs[j], "val_loss"));
+        if (!d.steps.empty()) diffs.push_back(std::move(d)), names.push_back(c.runs[i].name + " − " + c.runs[j].name);
+        break;
+      }
+  }
+  if (diffs.empty()) return false;
+  const auto make = [&](const MetricSeries& m, double width, double opacity, const std::string& name) {
+    Series s;
+    s.x = m.steps, s.y = m.values, s.color = color, s.width = width, s.opacity = opacity, s.name = name;
+    s.dash = dash;
+    return s;
+  };
+  if (diffs.size() == 1) {
+    Series s = make(diffs.front(), kMeanWidth, 1.0, names.front());
+    s.markers = true;
+    panel.series.push_back(std::move(s));
+    return true;
+  }
+  for (size_t k = 0; k < diffs.size(); ++k) panel.series.push_back(make(diffs[k], kSeedWidth, kSeedOpacity, names[k]));
+  Series mean = mean_series(diffs);
+  if (mean.x.empty()) return true;
+  mean.color = color, mean.width = kMeanWidth, mean.markers = true, mean.dash = dash;
+  mean.name = fmt::format("{} (mean of {} same-seed differences)", g.name, diffs.size());
+  panel.series.push_back(std::move(mean));
+  return true;
+}
+
 }  // namespace
 
 namespace {
@@ -123,10 +183,16 @@ Figure loss_figure(const Comparison& c, const LossFigureOptions& options) {
   f.title = fmt::format("Loss vs step by arithmetic — {}", what);
 
   Panel train{"Training loss", "step", y_label, {}}, val{"Validation loss", "step", y_label, {}};
-  bool any_seeds = false;
+  Panel delta{"Val loss − exact (same seed)", "step", "Δ loss", {}};
+  delta.linear_y = true;
+  bool any_seeds = false, any_delta = false;
   for (size_t g = 0; g < c.groups.size(); ++g) {
     add_group_series(c, g, "train_loss", false, train);
     add_group_series(c, g, "val_loss", true, val);
+    if (!c.groups[g].exact)
+      any_delta = add_group_delta(c, g, delta) || any_delta;
+    else if (reference_group(c, c.groups[g]) == &c.groups[g])
+      add_group_delta(c, g, delta);  // its zero line
     any_seeds = any_seeds || c.groups[g].runs.size() > 1;
     const size_t n = c.groups[g].runs.size();
     f.legend.push_back({n > 1 ? fmt::format("{} (n={})", c.groups[g].name, n) : c.groups[g].name,
@@ -137,10 +203,20 @@ Figure loss_figure(const Comparison& c, const LossFigureOptions& options) {
     f.legend.push_back({"mean over seeds", "#777777", kMeanWidth, 1.0, "", false});
   }
   train.y_cap = loss_cap(train), val.y_cap = loss_cap(val);
+  // A diverging run's Δ leaves the frame as its loss does: no Δ can exceed the loss axis's span.
+  if (double lo = std::numeric_limits<double>::infinity(); std::isfinite(val.y_cap)) {
+    for (const auto& s : val.series)
+      for (double y : s.y)
+        if (std::isfinite(y)) lo = std::min(lo, y);
+    if (std::isfinite(lo)) delta.y_cap = val.y_cap - lo;
+  }
   // A panel with no data (no eval yet) would be an empty frame: leave it out unless both are empty.
   if (!train.series.empty()) f.panels.push_back(std::move(train));
   if (!val.series.empty()) f.panels.push_back(std::move(val));
   if (f.panels.empty()) f.panels.push_back(std::move(val));
+  // The differences are what a comparison of formats is about, and on the loss axes they vanish
+  // (a few 0.01 on a 2-unit scale): a third panel when some non-exact run has an exact partner.
+  if (any_delta) f.panels.push_back(std::move(delta)), f.width = 1500;
   if (f.panels.size() == 1) f.width = 700;
   return f;
 }

@@ -1,5 +1,6 @@
 // The loss-curve figure of a comparison: training loss and validation loss against step, one
-// colour per arithmetic group (black for exact), seeds as thin lines under their mean.
+// colour per arithmetic group (black for exact), seeds as thin lines under their mean; and, when
+// runs pair with an exact run of the same seed, their val loss minus that run's against step.
 #pragma once
 #include <string>
 

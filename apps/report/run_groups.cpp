@@ -102,9 +102,13 @@ void name_groups(Comparison& c) {
   }
 }
 
-// The exact group to measure g against: the one with the same setup if there is one, else the
-// first exact group.
-const RunGroup* reference_for(const Comparison& c, const RunGroup& g) {
+// final(run) − final(exact run of the same seed) over g's runs; n = 0 unless every run of g with a
+// final value has exactly one partner in ref with a final value.
+Stat paired_differences(const Comparison& c, const RunGroup& g, const RunGroup& ref);
+
+}  // namespace
+
+const RunGroup* reference_group(const Comparison& c, const RunGroup& g) {
   const RunGroup* first = nullptr;
   for (const auto& e : c.groups) {
     if (!e.exact) continue;
@@ -114,12 +118,6 @@ const RunGroup* reference_for(const Comparison& c, const RunGroup& g) {
   }
   return first;
 }
-
-// final(run) − final(exact run of the same seed) over g's runs; n = 0 unless every run of g with a
-// final value has exactly one partner in ref with a final value.
-Stat paired_differences(const Comparison& c, const RunGroup& g, const RunGroup& ref);
-
-}  // namespace
 
 Stat mean_std(const std::vector<double>& values) {
   Stat s;
@@ -194,7 +192,7 @@ Comparison compare_runs(std::vector<RunMetrics> runs, const std::string& metric)
     g.ms_per_step = median(ms);
   }
   for (auto& g : c.groups)
-    if (const RunGroup* ref = reference_for(c, g); ref && ref->final_loss.n > 0 && g.final_loss.n > 0) {
+    if (const RunGroup* ref = reference_group(c, g); ref && ref->final_loss.n > 0 && g.final_loss.n > 0) {
       g.delta = g.final_loss.mean - ref->final_loss.mean;
       g.paired_delta = paired_differences(c, g, *ref);
     }

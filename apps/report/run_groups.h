@@ -54,6 +54,10 @@ struct Comparison {
   std::vector<std::string> warnings;  // about the comparison (differing setups, ...), not lines
 };
 
+// The exact group a group's Δ is measured against: the one with the same setup, else the first
+// exact group; null when there is none.
+const RunGroup* reference_group(const Comparison& c, const RunGroup& g);
+
 // Groups and summarises runs (at least one). metric: "val_loss" or "train_loss" (from the
 // eval steps' eval_train_loss when logged, else the per-step minibatch train_loss). Runs with the
 // same directory name in different parents are renamed "parent/name".

@@ -153,7 +153,7 @@ std::string render_svg(const Figure& f) {
   const double cell_w = static_cast<double>(f.width) / static_cast<double>(std::max<size_t>(1, f.panels.size()));
   std::string body;
   for (size_t i = 0; i < f.panels.size(); ++i)
-    render_panel(body, f.panels[i], f.log_y, cell_w * static_cast<double>(i), kTitleHeight, cell_w,
+    render_panel(body, f.panels[i], f.log_y && !f.panels[i].linear_y, cell_w * static_cast<double>(i), kTitleHeight, cell_w,
                  f.panel_height, static_cast<int>(i));
   const double legend_h =
       render_legend(body, f.legend, f.width, kTitleHeight + f.panel_height + kLegendTop);

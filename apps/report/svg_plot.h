@@ -22,6 +22,7 @@ struct Panel {
   std::vector<Series> series;
   // Values above it are drawn but left out of the y range (they leave the frame); NaN: none.
   double y_cap = std::numeric_limits<double>::quiet_NaN();
+  bool linear_y = false;  // a linear y axis even when the figure's is logarithmic (differences)
 };
 
 struct LegendEntry {
