@@ -113,6 +113,7 @@ TEST_CASE("the formats sweep file plans 16 arithmetics × 3 seeds = 48 distinct 
   CHECK(p.runs.size() == 48);
   CHECK(p.dir == "runs/formats_shakespeare_char");
   CHECK(p.seeds == std::vector<int64_t>{1, 2, 3});
+  CHECK(r.sets == std::vector<std::string>{"threads=1"});  // the README's figures are at one thread
   CHECK(p.runs.front().name == "linear=exact.seed1");  // seed by seed: all 16 arithmetics of seed 1 first
   CHECK(p.runs[1].name == "linear=lmul_m=3.seed1");
   CHECK(p.runs[16].name == "linear=exact.seed2");
