@@ -193,6 +193,19 @@ TEST_CASE("a growing run with no val_loss yet is compared with a warning and no 
   CHECK(any_contains(c.warnings, "run lmul_early has no val_loss yet"));
 }
 
+TEST_CASE("a group whose seeds stand at different steps is compared with a warning") {
+  RunsDir tmp;
+  const auto s1 = test::write_finished_run(tmp / "lmul_s1", test::run_config("lmul:m=4", 1), 1.9);
+  const auto s2 = test::write_run(tmp / "lmul_s2", test::run_config("lmul:m=4", 2),
+                                  {test::step_line(0, 4.2, 4.2), test::step_line(250, 2.5, 2.6)});
+  const auto c = report::compare_runs(read_all({s1, s2}), "val_loss");
+  REQUIRE(c.groups.size() == 1);
+  CHECK(c.groups[0].min_steps == 250);
+  CHECK(any_contains(c.warnings, "group linear=lmul:m=4: its runs stand at steps 250 to 1000"));
+  const auto same = report::compare_runs(read_all({s1}), "val_loss");
+  CHECK(same.warnings.empty());
+}
+
 TEST_CASE("a diverged seed makes the group mean NaN but its best is the best before divergence") {
   RunsDir tmp;
   test::write_run(tmp / "r", test::run_config("lmul:m=2"),

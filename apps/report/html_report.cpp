@@ -14,7 +14,7 @@ namespace {
 
 constexpr const char* kStyle = R"(
 body { font-family: 'DejaVu Sans', 'Helvetica Neue', Helvetica, Arial, sans-serif; color: #111;
-       max-width: 1140px; margin: 24px auto; padding: 0 16px; line-height: 1.45; }
+       max-width: 1540px; margin: 24px auto; padding: 0 16px; line-height: 1.45; }
 h1 { font-size: 22px; margin-bottom: 4px; }
 h2 { font-size: 17px; margin-top: 28px; border-bottom: 1px solid #ddd; padding-bottom: 4px; }
 .meta { color: #555; font-size: 13px; }
@@ -27,6 +27,8 @@ th, td { padding: 4px 10px; text-align: right; white-space: nowrap; }
 th { border-bottom: 1.5px solid #333; border-top: 1.5px solid #333; font-weight: 600; }
 tbody tr:last-child td { border-bottom: 1.5px solid #333; }
 td.text, th.text { text-align: left; }
+td.text { white-space: normal; overflow-wrap: anywhere; max-width: 380px; }
+.scroll { overflow-x: auto; }
 td.diff { text-align: left; white-space: normal; font-family: 'DejaVu Sans Mono', monospace; font-size: 12px; }
 .swatch { display: inline-block; width: 18px; height: 3px; vertical-align: middle; margin-right: 6px; }
 code, pre { font-family: 'DejaVu Sans Mono', monospace; font-size: 12px; }
@@ -75,7 +77,7 @@ std::string html_report(const Comparison& c, const Table& table, const std::stri
   }
   h += "<figure>\n" + svg + "</figure>\n";
 
-  h += "<h2>Comparison</h2>\n<table>\n<thead><tr>";
+  h += "<h2>Comparison</h2>\n<div class=\"scroll\"><table>\n<thead><tr>";
   for (size_t j = 0; j < table.header.size(); ++j)
     h += fmt::format("<th{}>{}</th>", j < 3 ? " class=\"text\"" : "", xml_escape(table.header[j]));
   h += "</tr></thead>\n<tbody>\n";
@@ -85,12 +87,12 @@ std::string html_report(const Comparison& c, const Table& table, const std::stri
       h += fmt::format("<td{}>{}</td>", j < 3 ? " class=\"text\"" : "", xml_escape(row[j]));
     h += "</tr>\n";
   }
-  h += "</tbody>\n</table>\n";
+  h += "</tbody>\n</table></div>\n";
 
   const size_t ref = reference_run(c);
   h += fmt::format("<h2>Runs</h2>\n<p class=\"meta\">Config differences are against <code>{}</code>.</p>\n",
                    xml_escape(c.runs[ref].name));
-  h += "<table>\n<thead><tr><th class=\"text\">run</th><th class=\"text\">arithmetic</th><th>seed</th>"
+  h += "<div class=\"scroll\"><table>\n<thead><tr><th class=\"text\">run</th><th class=\"text\">arithmetic</th><th>seed</th>"
        "<th>steps</th><th>final</th><th>best</th><th>skipped lines</th><th class=\"text\">config vs reference</th></tr></thead>\n<tbody>\n";
   for (size_t g = 0; g < c.groups.size(); ++g)
     for (size_t i : c.groups[g].runs) {
@@ -103,7 +105,7 @@ std::string html_report(const Comparison& c, const Table& table, const std::stri
           c.summaries[i].last_step, optional_number(c.summaries[i].final_loss),
           optional_number(c.summaries[i].best_loss), c.runs[i].warnings.size(), config_diff(c, ref, i));
     }
-  h += "</tbody>\n</table>\n";
+  h += "</tbody>\n</table></div>\n";
   h += fmt::format("<details><summary>Resolved config of <code>{}</code></summary>\n<pre>{}</pre>\n</details>\n",
                    xml_escape(c.runs[ref].name), xml_escape(c.runs[ref].config.dump(2)));
   h += "</body>\n</html>\n";

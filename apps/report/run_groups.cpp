@@ -186,6 +186,10 @@ Comparison compare_runs(std::vector<RunMetrics> runs, const std::string& metric)
       if (!s.final_loss)
         c.warnings.push_back(fmt::format("run {} has no {} yet (still early in training?)", c.runs[i].name, metric));
     }
+    if (g.min_steps != g.max_steps && finals.size() > 1)
+      c.warnings.push_back(fmt::format("group {}: its runs stand at steps {} to {} (some still training?): its "
+                                       "mean mixes losses of different steps", arith_label(c.runs[g.runs.front()].config),
+                                       g.min_steps, g.max_steps));
     g.final_loss = mean_std(finals);
     g.best_loss = mean_std(bests);
     g.tokens_per_s = median(tps);
