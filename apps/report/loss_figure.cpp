@@ -34,36 +34,41 @@ Series mean_series(const std::vector<MetricSeries>& runs) {
   return s;
 }
 
-// The curves of one group for one metric: thin seeds plus a thick mean, or one line for one run.
-void add_group_series(const Comparison& c, size_t gi, const std::string& metric, bool markers, Panel& panel) {
-  const RunGroup& g = c.groups[gi];
-  const std::string color = group_color(c, gi), dash = group_dash(c, gi);
-  std::vector<MetricSeries> runs;
-  for (size_t i : g.runs) {
-    MetricSeries m = metric_series(c.runs[i], metric);
-    if (!m.steps.empty()) runs.push_back(std::move(m));
-  }
+// A group's curves: one thick line when there is one (named single_name), else each curve thin
+// under their thick mean (named mean_name) at the steps all of them reached.
+void add_curves(const std::vector<MetricSeries>& curves, const std::vector<std::string>& names,
+                const std::string& single_name, const std::string& mean_name, const std::string& color,
+                const std::string& dash, bool markers, Panel& panel) {
   const auto make = [&](const MetricSeries& m, double width, double opacity, const std::string& name) {
     Series s;
     s.x = m.steps, s.y = m.values, s.color = color, s.width = width, s.opacity = opacity, s.name = name;
     s.dash = dash;
     return s;
   };
-  if (runs.size() == 1) {
-    Series s = make(runs.front(), kMeanWidth, 1.0, g.name);
+  if (curves.size() == 1) {
+    Series s = make(curves.front(), kMeanWidth, 1.0, single_name);
     s.markers = markers;
     panel.series.push_back(std::move(s));
     return;
   }
-  size_t k = 0;
-  for (size_t i : g.runs)
-    if (!metric_series(c.runs[i], metric).steps.empty())
-      panel.series.push_back(make(runs[k++], kSeedWidth, kSeedOpacity, c.runs[i].name));
-  Series mean = mean_series(runs);
+  for (size_t k = 0; k < curves.size(); ++k) panel.series.push_back(make(curves[k], kSeedWidth, kSeedOpacity, names[k]));
+  Series mean = mean_series(curves);
   if (mean.x.empty()) return;
-  mean.color = color, mean.width = kMeanWidth, mean.markers = markers, mean.dash = dash;
-  mean.name = fmt::format("{} (mean of {})", g.name, runs.size());
+  mean.color = color, mean.width = kMeanWidth, mean.markers = markers, mean.dash = dash, mean.name = mean_name;
   panel.series.push_back(std::move(mean));
+}
+
+// The curves of one group for one metric: thin seeds plus a thick mean, or one line for one run.
+void add_group_series(const Comparison& c, size_t gi, const std::string& metric, bool markers, Panel& panel) {
+  const RunGroup& g = c.groups[gi];
+  std::vector<MetricSeries> runs;
+  std::vector<std::string> names;
+  for (size_t i : g.runs)
+    if (MetricSeries m = metric_series(c.runs[i], metric); !m.steps.empty())
+      runs.push_back(std::move(m)), names.push_back(c.runs[i].name);
+  if (runs.empty()) return;
+  add_curves(runs, names, g.name, fmt::format("{} (mean of {})", g.name, runs.size()), group_color(c, gi),
+             group_dash(c, gi), markers, panel);
 }
 
 // A series minus its partner's value at the same step (steps the partner lacks are left out).
@@ -83,12 +88,11 @@ bool add_group_delta(const Comparison& c, size_t gi, Panel& panel) {
   const RunGroup& g = c.groups[gi];
   const RunGroup* ref = reference_group(c, g);
   if (!ref) return false;
-  const std::string color = group_color(c, gi), dash = group_dash(c, gi);
   if (ref == &g) {  // the reference itself: Δ = 0 along its steps
     MetricSeries m = metric_series(c.runs[g.runs.front()], "val_loss");
     if (m.steps.empty()) return false;
     Series zero;
-    zero.x = m.steps, zero.y.assign(m.steps.size(), 0.0), zero.color = color, zero.width = kMeanWidth;
+    zero.x = m.steps, zero.y.assign(m.steps.size(), 0.0), zero.color = group_color(c, gi), zero.width = kMeanWidth;
     zero.name = g.name;
     panel.series.push_back(std::move(zero));
     return true;
@@ -105,24 +109,8 @@ bool add_group_delta(const Comparison& c, size_t gi, Panel& panel) {
       }
   }
   if (diffs.empty()) return false;
-  const auto make = [&](const MetricSeries& m, double width, double opacity, const std::string& name) {
-    Series s;
-    s.x = m.steps, s.y = m.values, s.color = color, s.width = width, s.opacity = opacity, s.name = name;
-    s.dash = dash;
-    return s;
-  };
-  if (diffs.size() == 1) {
-    Series s = make(diffs.front(), kMeanWidth, 1.0, names.front());
-    s.markers = true;
-    panel.series.push_back(std::move(s));
-    return true;
-  }
-  for (size_t k = 0; k < diffs.size(); ++k) panel.series.push_back(make(diffs[k], kSeedWidth, kSeedOpacity, names[k]));
-  Series mean = mean_series(diffs);
-  if (mean.x.empty()) return true;
-  mean.color = color, mean.width = kMeanWidth, mean.markers = true, mean.dash = dash;
-  mean.name = fmt::format("{} (mean of {} same-seed differences)", g.name, diffs.size());
-  panel.series.push_back(std::move(mean));
+  add_curves(diffs, names, names.front(), fmt::format("{} (mean of {} same-seed differences)", g.name, diffs.size()),
+             group_color(c, gi), group_dash(c, gi), true, panel);
   return true;
 }
 
