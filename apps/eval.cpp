@@ -6,7 +6,6 @@
 // export` file is evaluated with its exported weights (packed codes decoded: the loss of the
 // post-training-quantised weights in the exact arithmetic, or any --set arith). Several targets (the
 // seeds of one experiment) are evaluated one by one, then summarised as mean ± sample std.
-#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
@@ -19,6 +18,7 @@
 #include "apps/commands.h"
 #include "apps/evaluate.h"
 #include "apps/export.h"
+#include "apps/report/run_groups.h"
 #include "apps/train_config.h"
 #include "core/error.h"
 #include "data/token_dataset.h"
@@ -134,14 +134,11 @@ void add_eval(CLI::App& app) {
     std::vector<double> losses;
     for (const std::string& target : a->targets) losses.push_back(eval_one(*a, target));
     if (losses.size() < 2) return;
-    double mean = 0, ss = 0;
-    for (double l : losses) mean += l / static_cast<double>(losses.size());
-    for (double l : losses) ss += (l - mean) * (l - mean);
-    const double std = std::sqrt(ss / static_cast<double>(losses.size() - 1));
+    const report::Stat s = report::mean_std(losses);
     if (a->json)
-      fmt::print("{}\n", nlohmann::ordered_json{{"summary", {{"n", losses.size()}, {"mean", mean}, {"std", std}}}}.dump());
+      fmt::print("{}\n", nlohmann::ordered_json{{"summary", {{"n", s.n}, {"mean", s.mean}, {"std", s.std}}}}.dump());
     else
-      fmt::print("mean {} loss over {} targets: {:.4f} ± {:.4f} (sample std)\n", a->split, losses.size(), mean, std);
+      fmt::print("mean {} loss over {} targets: {:.4f} ± {:.4f} (sample std)\n", a->split, s.n, s.mean, s.std);
   });
 }
 

@@ -99,15 +99,12 @@ bool add_group_delta(const Comparison& c, size_t gi, Panel& panel) {
   }
   std::vector<MetricSeries> diffs;
   std::vector<std::string> names;
-  for (size_t i : g.runs) {
-    const auto seed = config_seed(c.runs[i].config);
-    for (size_t j : ref->runs)
-      if (seed && config_seed(c.runs[j].config) == seed) {
-        MetricSeries d = difference(metric_series(c.runs[i], "val_loss"), metric_series(c.runs[j], "val_loss"));
-        if (!d.steps.empty()) diffs.push_back(std::move(d)), names.push_back(c.runs[i].name + " − " + c.runs[j].name);
-        break;
-      }
-  }
+  for (size_t i : g.runs)
+    if (const auto partners = same_seed_runs(c, i, *ref); !partners.empty()) {
+      const size_t j = partners.front();
+      MetricSeries d = difference(metric_series(c.runs[i], "val_loss"), metric_series(c.runs[j], "val_loss"));
+      if (!d.steps.empty()) diffs.push_back(std::move(d)), names.push_back(c.runs[i].name + " − " + c.runs[j].name);
+    }
   if (diffs.empty()) return false;
   add_curves(diffs, names, names.front(), fmt::format("{} (mean of {} same-seed differences)", g.name, diffs.size()),
              group_color(c, gi), group_dash(c, gi), true, panel);

@@ -119,6 +119,14 @@ const RunGroup* reference_group(const Comparison& c, const RunGroup& g) {
   return first;
 }
 
+std::vector<size_t> same_seed_runs(const Comparison& c, size_t i, const RunGroup& ref) {
+  std::vector<size_t> out;
+  if (const auto seed = config_seed(c.runs[i].config))
+    for (size_t j : ref.runs)
+      if (config_seed(c.runs[j].config) == seed) out.push_back(j);
+  return out;
+}
+
 Stat mean_std(const std::vector<double>& values) {
   Stat s;
   s.n = static_cast<int>(values.size());
@@ -213,12 +221,9 @@ Stat paired_differences(const Comparison& c, const RunGroup& g, const RunGroup& 
   for (size_t i : g.runs) {
     const auto& final_i = c.summaries[i].final_loss;
     if (!final_i) continue;
-    const auto seed = config_seed(c.runs[i].config);
-    if (!seed) return {kNaN, kNaN, 0};
     std::vector<double> partners;
-    for (size_t j : ref.runs)
-      if (config_seed(c.runs[j].config) == seed && c.summaries[j].final_loss)
-        partners.push_back(*c.summaries[j].final_loss);
+    for (size_t j : same_seed_runs(c, i, ref))
+      if (c.summaries[j].final_loss) partners.push_back(*c.summaries[j].final_loss);
     if (partners.size() != 1) return {kNaN, kNaN, 0};
     diffs.push_back(*final_i - partners.front());
   }

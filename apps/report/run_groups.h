@@ -58,6 +58,9 @@ struct Comparison {
 // exact group; null when there is none.
 const RunGroup* reference_group(const Comparison& c, const RunGroup& g);
 
+// The runs of group ref with the same seed as run i (none when run i has no seed).
+std::vector<size_t> same_seed_runs(const Comparison& c, size_t i, const RunGroup& ref);
+
 // Groups and summarises runs (at least one). metric: "val_loss" or "train_loss" (from the
 // eval steps' eval_train_loss when logged, else the per-step minibatch train_loss). Runs with the
 // same directory name in different parents are renamed "parent/name".
