@@ -102,10 +102,6 @@ void name_groups(Comparison& c) {
   }
 }
 
-// final(run) − final(exact run of the same seed) over g's runs; n = 0 unless every run of g with a
-// final value has exactly one partner in ref with a final value.
-Stat paired_differences(const Comparison& c, const RunGroup& g, const RunGroup& ref);
-
 }  // namespace
 
 const RunGroup* reference_group(const Comparison& c, const RunGroup& g) {
@@ -151,6 +147,26 @@ double median(std::vector<double> values) {
   const double lower = *std::max_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(mid));
   return 0.5 * (lower + upper);
 }
+
+namespace {
+
+// final(run) − final(exact run of the same seed) over g's runs; n = 0 unless every run of g with a
+// final value has exactly one partner in ref with a final value.
+Stat paired_differences(const Comparison& c, const RunGroup& g, const RunGroup& ref) {
+  std::vector<double> diffs;
+  for (size_t i : g.runs) {
+    const auto& final_i = c.summaries[i].final_loss;
+    if (!final_i) continue;
+    std::vector<double> partners;
+    for (size_t j : same_seed_runs(c, i, ref))
+      if (c.summaries[j].final_loss) partners.push_back(*c.summaries[j].final_loss);
+    if (partners.size() != 1) return {kNaN, kNaN, 0};
+    diffs.push_back(*final_i - partners.front());
+  }
+  return mean_std(diffs);
+}
+
+}  // namespace
 
 Comparison compare_runs(std::vector<RunMetrics> runs, const std::string& metric) {
   if (runs.empty()) throw Error("compare: no runs to compare");
@@ -213,23 +229,5 @@ Comparison compare_runs(std::vector<RunMetrics> runs, const std::string& metric)
     c.warnings.push_back("runs differ in setup, compare with care — " + describe_key(c, key));
   return c;
 }
-
-namespace {
-
-Stat paired_differences(const Comparison& c, const RunGroup& g, const RunGroup& ref) {
-  std::vector<double> diffs;
-  for (size_t i : g.runs) {
-    const auto& final_i = c.summaries[i].final_loss;
-    if (!final_i) continue;
-    std::vector<double> partners;
-    for (size_t j : same_seed_runs(c, i, ref))
-      if (c.summaries[j].final_loss) partners.push_back(*c.summaries[j].final_loss);
-    if (partners.size() != 1) return {kNaN, kNaN, 0};
-    diffs.push_back(*final_i - partners.front());
-  }
-  return mean_std(diffs);
-}
-
-}  // namespace
 
 }  // namespace lmul::report
