@@ -1,5 +1,5 @@
 // lmul compare: compare training runs — a terminal table, and with --out a markdown/JSON table,
-// an SVG of the loss curves and a self-contained HTML report (DESIGN.md §1, issue 6).
+// an SVG of the loss curves and a self-contained HTML report.
 #include <filesystem>
 #include <fstream>
 #include <memory>

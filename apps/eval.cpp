@@ -6,38 +6,23 @@
 // export` file is evaluated with its exported weights (packed codes decoded: the loss of the
 // post-training-quantised weights in the exact arithmetic, or any --set arith). Several targets (the
 // seeds of one experiment) are evaluated one by one, then summarised as mean ± sample std.
-#include <cstdlib>
-#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include <fmt/format.h>
 
-#include "apps/checkpoint.h"
 #include "apps/commands.h"
-#include "apps/evaluate.h"
-#include "apps/export.h"
 #include "apps/report/run_groups.h"
-#include "apps/train_config.h"
 #include "core/error.h"
-#include "data/token_dataset.h"
-#include "nn/gpt.h"
+#include "core/safetensors.h"
+#include "train/batch_source.h"
+#include "train/evaluate.h"
+#include "train/run.h"
 
 namespace lmul::apps {
 
 namespace {
-std::string resolve_checkpoint(const std::string& path, const std::string& which) {
-  namespace fs = std::filesystem;
-  if (!fs::is_directory(path)) {
-    if (!fs::exists(path)) throw Error("{}: no such file or run directory", path);
-    return path;
-  }
-  const std::string p = (fs::path(path) / "ckpt" / (which + ".safetensors")).string();
-  if (!fs::exists(p)) throw Error("{}: missing (train the run first, or give a checkpoint file)", p);
-  return p;
-}
-
 struct EvalArgs {
   std::vector<std::string> targets;
   std::string split = "val", which = "latest", dump;
@@ -48,44 +33,21 @@ struct EvalArgs {
 
 // The loss of one run dir or checkpoint file under the options; prints its line.
 double eval_one(const EvalArgs& a, const std::string& target) {
-  const std::string path = resolve_checkpoint(target, a.which);
-  // A training checkpoint, or an `lmul export` file (its weights as exported, decoded if packed).
-  const SafetensorsFile file = SafetensorsFile::load(path);
-  const bool exported = file.metadata().count("format") && file.metadata().at("format") == kExportFormat;
-  nlohmann::json saved_config;
-  int64_t step = 0;
-  if (exported) {
-    saved_config = nlohmann::json::parse(file.metadata().count("config") ? file.metadata().at("config") : "", nullptr, false);
-    if (!saved_config.is_object()) throw Error("{}: corrupt export metadata (config)", path);
-    step = std::atoll(file.metadata().count("step") ? file.metadata().at("step").c_str() : "0");
-  } else {
-    const LoadedCheckpoint meta = parse_checkpoint_meta(file);
-    saved_config = meta.config;
-    step = meta.state.iter;
-  }
-  if (!checksum_holds(file))
-    throw Error("{}: checksum mismatch: the file is corrupt (restore it, or use ckpt/best.safetensors)", path);
-  TrainConfig c = config_from_json(saved_config, path, a.sets);
+  train::LoadedRun run = train::load_run(target, {a.which, a.sets});
+  const train::TrainConfig& c = run.config;
+  const std::string& path = run.checkpoint;
   const int64_t iters = a.iters > 0 ? a.iters : c.eval_iters;
   const int64_t B = a.batch_size > 0 ? a.batch_size : c.batch_size;
-  data::TokenDataset data(c.dataset);
-  const data::Split split = a.split == "val" ? data::Split::val : data::Split::train;
-  if (data.tokens(split) <= c.block_size)
-    throw Error("{}: the {} split has {} tokens, not more than block_size={}", c.dataset, a.split, data.tokens(split), c.block_size);
-  if (data.vocab_size() > c.vocab_size)
+  const std::unique_ptr<train::BatchSource> data = train::make_batch_source(c);
+  data->check_block_size(c.block_size, path);
+  if (data->vocab_size() > c.vocab_size)
     throw Error("{}: vocabulary of {} tokens does not fit the model's vocab_size={} (another dataset?)", c.dataset,
-                data.vocab_size(), c.vocab_size);
-  nn::GPT model(model_config(c, c.vocab_size), c.arith, static_cast<uint64_t>(c.seed));
-  if (exported) {
-    load_export(file, model);
-  } else {
-    const bool same_arith = saved_config.value("arith", nlohmann::json()) == nlohmann::json(to_json(c)["arith"]);
-    load_checkpoint(path, model, {nullptr, same_arith});
-  }
-  EvalBatches batches;
-  const double loss = estimate_split_loss(model, data, split, iters, B, c.block_size, c.seed,
-                                          a.dump.empty() ? nullptr : &batches, a.last_token);
-  const nlohmann::ordered_json arith = to_json(c)["arith"];
+                data->vocab_size(), c.vocab_size);
+  const data::Split split = a.split == "val" ? data::Split::val : data::Split::train;
+  train::EvalBatches batches;
+  const double loss = train::estimate_split_loss(
+      *run.model, *data, split, {iters, B, c.block_size, c.seed, a.last_token, a.dump.empty() ? nullptr : &batches});
+  const nlohmann::ordered_json arith = train::to_json(run.config)["arith"];
   if (!a.dump.empty()) {
     const Shape s = {iters, B, c.block_size};
     auto i32 = [&](const char* name, const std::vector<int32_t>& v) {
@@ -98,13 +60,16 @@ double eval_one(const EvalArgs& a, const std::string& target) {
     nlohmann::ordered_json j{{"split", a.split}, {"loss", loss},     {"iters", iters},
                              {"batch_size", B},   {"block_size", c.block_size},
                              {"positions", a.last_token ? "last" : "all"},
-                             {"step", step}, {"checkpoint", path}, {"arith", arith}};
+                             {"step", run.step}, {"checkpoint", path}, {"arith", arith}};
+    if (run.exported) j["weights"] = run.export_format.empty() ? "F32" : run.export_format;
     fmt::print("{}\n", j.dump());
     return loss;
   }
   std::string ar;
   for (const auto& [k, v] : arith.items()) ar += fmt::format("{}{}={}", ar.empty() ? "" : ", ", k, v.get<std::string>());
-  fmt::print("{} loss{} {:.4f} (arith: {}){}\n", a.split, a.last_token ? " (last token)" : "", loss, ar,
+  const std::string weights =
+      run.exported && !run.export_format.empty() ? fmt::format(", weights decoded from {}", run.export_format) : "";
+  fmt::print("{} loss{} {:.4f} (arith: {}{}){}\n", a.split, a.last_token ? " (last token)" : "", loss, ar, weights,
              a.targets.size() > 1 ? " " + target : "");
   return loss;
 }

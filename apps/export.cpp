@@ -11,53 +11,13 @@
 
 #include <fmt/format.h>
 
-#include "apps/checkpoint.h"
 #include "apps/commands.h"
-#include "apps/export.h"
 #include "apps/export_pack.h"
-#include "apps/train_config.h"
 #include "core/error.h"
-#include "nn/gpt.h"
+#include "train/checkpoint.h"
+#include "train/run.h"
 
 namespace lmul::apps {
-
-void load_export(const SafetensorsFile& f, nn::GPT& model) {
-  const auto& m = f.metadata();
-  nlohmann::json quant = nlohmann::json::object();
-  if (m.count("quant_tensors")) {
-    quant = nlohmann::json::parse(m.at("quant_tensors"), nullptr, false);
-    if (!quant.is_object()) throw Error("{}: corrupt export metadata (quant_tensors)", f.path());
-  }
-  for (auto& p : model.parameters()) {
-    if (!f.has(p.name)) throw Error("{}: no tensor '{}': the export is from another model shape", f.path(), p.name);
-    const auto& e = f.entry(p.name);
-    const size_t n = static_cast<size_t>(p.value.numel());
-    float* dst = p.value.data();
-    if (!quant.contains(p.name)) {
-      if (e.dtype != "F32" || e.shape != p.value.shape())
-        throw Error("{}: tensor '{}' is {} {}, the model expects F32 {}", f.path(), p.name, e.dtype, shape_str(e.shape),
-                    shape_str(p.value.shape()));
-      std::memcpy(dst, f.bytes(p.name).data(), n * sizeof(float));
-      continue;
-    }
-    pack::Format format;
-    try {
-      format = pack::parse_format(quant[p.name].at("format").get<std::string>());
-      if (quant[p.name].at("shape").get<Shape>() != p.value.shape()) throw Error("shape differs from the model's");
-    } catch (const std::exception& err) {
-      throw Error("{}: tensor '{}': corrupt quantisation metadata ({})", f.path(), p.name, err.what());
-    }
-    const auto bytes = f.bytes(p.name);
-    if (bytes.size() * 8 < n * static_cast<size_t>(format.kind == pack::Kind::pot ? 4 : format.bits))
-      throw Error("{}: tensor '{}' has {} bytes, too few for {} values of {}", f.path(), p.name, bytes.size(), n, format.spec);
-    const std::string scale_name = p.name + ".scale";
-    if (!f.has(scale_name) || f.entry(scale_name).dtype != "F32" || f.entry(scale_name).shape != Shape{1})
-      throw Error("{}: no F32 (1) tensor '{}'", f.path(), scale_name);
-    const float scale = f.f32(scale_name)[0];
-    const auto codes = pack::stored_codes(format, bytes, n);
-    for (size_t i = 0; i < n; ++i) dst[i] = pack::decode(format, codes[i]) * scale;
-  }
-}
 
 void add_export(CLI::App& app) {
   struct Args {
@@ -71,15 +31,13 @@ void add_export(CLI::App& app) {
   cmd->add_option("--checkpoint", a->which, "latest | best (for a run directory)")->capture_default_str()->check(CLI::IsMember({"latest", "best"}));
   cmd->callback([a] {
     namespace fs = std::filesystem;
-    std::string path = a->target;
-    if (fs::is_directory(path)) path = (fs::path(path) / "ckpt" / (a->which + ".safetensors")).string();
-    if (!fs::exists(path)) throw Error("{}: missing (train the run first, or give a checkpoint file)", path);
     std::optional<pack::Format> format;
     if (!a->format.empty()) format = pack::parse_format(a->format);
-    const LoadedCheckpoint meta = read_checkpoint_meta(path);
-    TrainConfig c = config_from_json(meta.config, path);
-    nn::GPT model(model_config(c, c.vocab_size), c.arith, 0);
-    load_checkpoint(path, model);
+    train::LoadedRun run = train::load_run(a->target, {a->which, {}});
+    if (run.exported)
+      throw Error("{}: is already an lmul export; export from a training checkpoint (RUN_DIR or ckpt/*.safetensors)",
+                  run.checkpoint);
+    nn::LanguageModel& model = *run.model;
 
     std::vector<SafetensorsOut> t;
     std::vector<pack::Quantised> quantised;  // owns the bytes
@@ -99,13 +57,18 @@ void add_export(CLI::App& app) {
       quant[p.name] = {{"shape", p.value.shape()}, {"format", format->spec}};
     }
     std::map<std::string, std::string> m = {
-        {"format", kExportFormat}, {"version", "1"},        {"step", std::to_string(meta.state.iter)},
-        {"config", meta.config.dump()}, {"tied", "lm_head.weight=transformer.wte.weight"}};
+        {"format", train::kExportFormat}, {"version", "1"},        {"step", std::to_string(run.step)},
+        {"config", run.stored_config.dump()}, {"tied", "lm_head.weight=transformer.wte.weight"}};
     if (format) {
       m["quant"] = format->spec;
       m["quant_tensors"] = quant.dump();
     }
-    m["checksum"] = checkpoint_checksum(t, m);
+    m["checksum"] = train::checkpoint_checksum(t, m);
+    if (const fs::path parent = fs::path(a->out).parent_path(); !parent.empty()) {
+      std::error_code ec;
+      fs::create_directories(parent, ec);
+      if (ec) throw Error("--out {}: cannot create its directory {} ({})", a->out, parent.string(), ec.message());
+    }
     save_safetensors(a->out, t, m);
     const auto size = fs::file_size(a->out);
     fmt::print("wrote {}: {} bytes ({}; F32 weights {} bytes, {:.2f}x smaller)\n", a->out, size,

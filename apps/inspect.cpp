@@ -7,11 +7,10 @@
 
 #include <fmt/format.h>
 
-#include "apps/checkpoint.h"
 #include "apps/commands.h"
-#include "apps/train_config.h"
 #include "core/error.h"
-#include "nn/gpt.h"
+#include "train/checkpoint.h"
+#include "train/run.h"
 
 namespace lmul::apps {
 
@@ -41,13 +40,13 @@ void add_inspect(CLI::App& app) {
     SafetensorsFile f = SafetensorsFile::load(p);
     const auto& m = f.metadata();
     const std::string format = m.count("format") ? m.at("format") : "";
-    if (format != kCheckpointFormat && format != kExportFormat)
+    if (format != train::kCheckpointFormat && format != train::kExportFormat)
       throw Error("{}: not an lmul checkpoint (its __metadata__ has no format={} or {}; give a file written by "
-                  "lmul train or lmul export)", p, kCheckpointFormat, kExportFormat);
+                  "lmul train or lmul export)", p, train::kCheckpointFormat, train::kExportFormat);
     nlohmann::json config;
     fmt::print("file: {}\nformat: {} version {}\n", p, format, m.count("version") ? m.at("version") : "?");
-    if (format == kCheckpointFormat) {
-      const LoadedCheckpoint c = parse_checkpoint_meta(f);
+    if (format == train::kCheckpointFormat) {
+      const train::LoadedCheckpoint c = train::parse_checkpoint_meta(f);
       config = c.config;
       fmt::print("step: {}\nbest val loss: {:.4f}\n", c.state.iter, c.state.best_val_loss);
     } else {
@@ -58,25 +57,30 @@ void add_inspect(CLI::App& app) {
       fmt::print("config: {}\n", short_config(config));
       if (config.contains("arith")) fmt::print("arith: {}\n", arith_line(config["arith"]));
     }
+    // An export's packed tensors are U8 bytes: show the weight's own shape and format beside them.
+    nlohmann::json quant = nlohmann::json::parse(m.count("quant_tensors") ? m.at("quant_tensors") : "{}", nullptr, false);
+    if (!quant.is_object()) quant = nlohmann::json::object();
     size_t bytes = 0;
     fmt::print("tensors: {}\n", f.entries().size());
     size_t width = 0;
     for (const auto& [name, e] : f.entries()) width = std::max(width, name.size());
     for (const auto& [name, e] : f.entries()) {
-      fmt::print("  {:<{}} {:<8} {}\n", name, width, e.dtype, shape_str(e.shape));
+      std::string logical;
+      if (quant.contains(name) && quant[name].is_object() && quant[name].contains("shape") &&
+          quant[name]["shape"].is_array())
+        logical = fmt::format("  → {} {}", quant[name].value("format", "?"), quant[name]["shape"].dump());
+      fmt::print("  {:<{}} {:<8} {}{}\n", name, width, e.dtype, shape_str(e.shape), logical);
       bytes += e.end - e.begin;
     }
     fmt::print("data: {} bytes\n", bytes);
     const std::string stored = m.count("checksum") ? m.at("checksum") : "(none)";
-    if (!checksum_holds(f)) {
-      fmt::print("checksum: MISMATCH (stored {}, computed {})\n", stored, checkpoint_checksum(f));
+    if (!train::checksum_holds(f)) {
+      fmt::print("checksum: MISMATCH (stored {}, computed {})\n", stored, train::checkpoint_checksum(f));
       throw Error("{}: checksum mismatch: the file is corrupt (restore it, or use ckpt/best.safetensors)", p);
     }
     fmt::print("checksum: ok ({})\n", stored);
-    if (format == kCheckpointFormat) {  // the tensors must fit the model its config describes
-      TrainConfig c = config_from_json(config, p);
-      nn::GPT model(model_config(c, c.vocab_size), c.arith, 0);
-      load_checkpoint(p, model);
+    if (format == train::kCheckpointFormat) {  // the tensors must fit the model its config describes
+      train::load_run(p);
       fmt::print("tensors fit the config's model: yes\n");
     }
   });

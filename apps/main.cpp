@@ -1,5 +1,9 @@
 // lmul: train language models with the multiplication arithmetic as the experiment.
+#include <algorithm>
 #include <cstdio>
+#include <string>
+#include <string_view>
+#include <vector>
 #include <exception>
 
 #include <CLI/CLI.hpp>
@@ -7,6 +11,7 @@
 
 #include "apps/commands.h"
 #include "core/error.h"
+#include "core/suggest.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"lmul — train nanoGPT-style language models with a chosen multiplication arithmetic"};
@@ -22,11 +27,34 @@ int main(int argc, char** argv) {
   lmul::apps::add_compare(app);
   lmul::apps::add_tokenize(app);
   lmul::apps::add_sweep(app);
+  // Bare `lmul` and `lmul help` print the usage; a mistyped subcommand gets the nearest name.
+  if (argc == 1 || (argc == 2 && std::string_view(argv[1]) == "help")) {
+    fmt::print("{}", app.help());
+    return 0;
+  }
+  if (argv[1][0] != '-') {
+    std::vector<std::string> names;
+    for (const CLI::App* sub : app.get_subcommands({})) names.push_back(sub->get_name());
+    if (std::find(names.begin(), names.end(), argv[1]) == names.end()) {
+      const std::string near = lmul::nearest_name(argv[1], names);
+      fmt::print(stderr, "lmul: error: unknown subcommand '{}'{} (`lmul --help` lists them)\n", argv[1],
+                 near.empty() ? "" : fmt::format(" (did you mean '{}'?)", near));
+      return 2;
+    }
+  }
   try {
     app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    int rc = app.exit(e);
-    return rc == 0 ? 0 : 2;
+    // One line in lmul's own form; CLI11's text names the option and what was wrong.
+    fmt::print(stderr, "lmul: error: {} (see `{}`)\n", e.what(),
+               argv[1][0] != '-' ? fmt::format("lmul {} --help", argv[1]) : std::string("lmul --help"));
+    return 2;
   } catch (const lmul::Error& e) {
     fmt::print(stderr, "lmul: error: {}\n", e.what());
     return 2;

@@ -1,4 +1,4 @@
-// lmul numerics: check the arithmetic from outside the code (DESIGN.md §3 "Numerics tool").
+// lmul numerics: check the arithmetic from outside the code (docs/ARCHITECTURE.md §3).
 //   lmul numerics --list                          the formats and their options
 //   lmul numerics quantize --format SPEC          stdin: one number per line → quantised value
 //   lmul numerics mul --mul SPEC                  stdin: "x y" per line → product as SPEC forms it

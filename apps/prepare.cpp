@@ -1,9 +1,11 @@
 // lmul prepare char --input FILE --out DIR
+#include <filesystem>
 #include <memory>
 
 #include <fmt/format.h>
 
 #include "apps/commands.h"
+#include "core/error.h"
 #include "data/char_prepare.h"
 
 namespace lmul::apps {
@@ -21,6 +23,10 @@ CLI::App* add_prepare(CLI::App& app) {
   c->add_option("--out", a->out, "Output directory")->capture_default_str();
   c->add_option("--val-fraction", a->val_fraction, "Fraction of the text (its end) for val.bin")->capture_default_str();
   c->callback([a] {
+    if (!std::filesystem::is_regular_file(a->input))
+      throw Error("--input {}: no such file (relative paths are from the working directory {}; the default is "
+                  "Tiny Shakespeare as seen from the repository root: pass --input FILE)", a->input,
+                  std::filesystem::current_path().string());
     auto s = data::prepare_char(a->input, a->out, a->val_fraction);
     fmt::print("vocab size {}, train {} tokens, val {} tokens → {}\n", s.vocab_size, s.train_tokens,
                s.val_tokens, a->out);

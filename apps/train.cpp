@@ -5,9 +5,9 @@
 #include <fmt/format.h>
 
 #include "apps/commands.h"
-#include "apps/signals.h"
-#include "apps/train_config.h"
-#include "apps/trainer.h"
+#include "train/signals.h"
+#include "train/config.h"
+#include "train/trainer.h"
 #include "core/error.h"
 
 namespace lmul::apps {
@@ -16,6 +16,7 @@ void add_train(CLI::App& app) {
   struct Args {
     std::string config;
     std::vector<std::string> sets;
+    std::vector<std::string> allow_changes;
     bool resume = false, overwrite = false, quiet = false;
   };
   auto a = std::make_shared<Args>();
@@ -25,6 +26,10 @@ void add_train(CLI::App& app) {
   cmd->add_flag("--resume", a->resume, "Continue the run in this run directory from ckpt/latest.safetensors");
   cmd->add_flag("--overwrite", a->overwrite, "Start from scratch even if out_dir already holds a run");
   cmd->add_flag("-q,--quiet", a->quiet, "No live progress line");
+  cmd->add_option("--allow-change", a->allow_changes,
+                  "With --resume: let this key that defines the experiment (an arith.* key, the data, the schedule, "
+                  "...) differ from the run's own (repeatable; 'all' for every key)")
+      ->delimiter(',');
   cmd->callback([a] {
     std::string path = a->config;
     std::vector<std::string> sets = a->sets;
@@ -36,9 +41,15 @@ void add_train(CLI::App& app) {
       if (!std::filesystem::exists(path)) throw Error("{}: missing: '{}' is not an lmul run directory", path, a->config);
     }
     if (a->resume) sets.push_back("init_from=resume");
-    TrainConfig c = load_config(path, sets);
-    install_stop_handlers();  // SIGINT/SIGTERM: finish the step, write ckpt/latest, exit 0
-    train(c, {a->overwrite, a->quiet});
+    train::TrainConfig c = train::load_config(path, sets);
+    train::install_stop_handlers();  // SIGINT/SIGTERM: finish the step, write ckpt/latest, exit 0
+    if (!a->allow_changes.empty() && !a->resume)
+      throw Error("--allow-change applies to --resume only (a new run has nothing to change)");
+    train::TrainOptions o;
+    o.overwrite = a->overwrite;
+    o.quiet = a->quiet;
+    o.allow_changes = a->allow_changes;
+    train::train(c, o);
   });
 }
 

@@ -9,7 +9,7 @@ N = parameters without wpe) and lmul's speed-up. Dropout is 0 in both (the same 
   /usr/bin/python3 bench/train_speed.py --lmul build/apps/lmul --data datasets/shakespeare_char \
       --threads 2 --rounds 3
 
-PyTorch runs with OMP_WAIT_POLICY=passive (DESIGN.md §2); lmul with the environment as given.
+PyTorch runs with OMP_WAIT_POLICY=passive (docs/ARCHITECTURE.md §4); lmul with the environment as given.
 """
 
 import argparse

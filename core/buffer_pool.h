@@ -1,6 +1,6 @@
 // A caching allocator for fp32 buffers: a freed buffer goes back to a free list keyed by its size
 // and the next step of the same shape gets it again, so the training step does not page-fault on
-// fresh activation buffers every iteration (DESIGN.md §2; PyTorch spent 23 % of its time there).
+// fresh activation buffers every iteration (docs/ARCHITECTURE.md §4; PyTorch spent 23 % of its time there).
 #pragma once
 #include <cstddef>
 

@@ -1,5 +1,5 @@
 // A GEMM site of a model (a Linear layer, the attention products, the head): the arithmetic of its
-// forward pass and of its backward pass (DESIGN.md §3: `backward = same | exact | SPEC`).
+// forward pass and of its backward pass (docs/ARCHITECTURE.md §3: `backward = same | exact | SPEC`).
 #pragma once
 #include <memory>
 #include <string>

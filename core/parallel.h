@@ -1,4 +1,4 @@
-// The one thread pool is OpenMP's (OpenBLAS is its OpenMP build and shares it, DESIGN.md §2).
+// The one thread pool is OpenMP's (OpenBLAS is its OpenMP build and shares it, docs/ARCHITECTURE.md §4).
 // Helpers for deterministic splits: a fixed thread count gives fixed ranges, so reductions run in
 // the same order every time.
 #pragma once

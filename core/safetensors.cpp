@@ -159,7 +159,9 @@ void save_safetensors(const std::string& path, const std::vector<SafetensorsOut>
   fs::path dir = target.parent_path().empty() ? fs::path(".") : target.parent_path();
   std::string tmp = (dir / fmt::format(".{}.tmp", target.filename().string())).string();
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw RuntimeFailure(fmt::format("{}: cannot create ({})", tmp, std::strerror(errno)));
+  if (fd < 0)  // named by the file asked for (the temporary name beside it means nothing to a user)
+    throw RuntimeFailure(fmt::format("{}: cannot write ({}{})", path, std::strerror(errno),
+                                     fs::is_directory(dir) ? "" : "; its directory does not exist"));
   try {
     write_all(fd, len, 8, tmp);
     write_all(fd, header.data(), header.size(), tmp);

@@ -1,5 +1,5 @@
 // fp32 tensors: contiguous row-major storage from the buffer pool, a shape, an optional gradient.
-// Low-precision values are fp32 numbers too (DESIGN.md §2), so there is no dtype.
+// Low-precision values are fp32 numbers too (docs/ARCHITECTURE.md §4), so there is no dtype.
 #pragma once
 #include <cstdint>
 #include <initializer_list>

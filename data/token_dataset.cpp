@@ -11,10 +11,12 @@ namespace lmul::data {
 TokenDataset::TokenDataset(const std::string& dir) : dir_(dir) {
   namespace fs = std::filesystem;
   if (!fs::is_directory(dir))
-    throw Error("dataset '{}' is not a directory (create it with `lmul prepare char --input FILE --out {}`)", dir, dir);
+    throw Error("dataset '{}' is not a directory (relative paths are from the working directory {}; create it with "
+                "`lmul prepare char|gpt2 --input FILE --out {}`, or set dataset=PATH)", dir,
+                fs::current_path().string(), dir);
   const std::string meta_path = dir + "/meta.json";
   std::ifstream in(meta_path);
-  if (!in) throw Error("{}: missing (is '{}' a directory made by `lmul prepare`?)", meta_path, dir);
+  if (!in) throw Error("{}: missing (is '{}' a directory made by `lmul prepare char|gpt2`?)", meta_path, dir);
   try {
     meta_ = nlohmann::json::parse(in);
     vocab_size_ = meta_.at("vocab_size").get<int64_t>();
@@ -25,7 +27,7 @@ TokenDataset::TokenDataset(const std::string& dir) : dir_(dir) {
     throw Error("{}: vocab_size {} out of range 1..65536", meta_path, vocab_size_);
   for (auto [split, file] : {std::pair{&train_, "train.bin"}, std::pair{&val_, "val.bin"}}) {
     const std::string p = dir + "/" + file;
-    if (!fs::exists(p)) throw Error("{}: missing; prepare the data with `lmul prepare`", p);
+    if (!fs::exists(p)) throw Error("{}: missing; prepare the data again with `lmul prepare char|gpt2 --out {}`", p, dir);
     *split = MappedFile(p);
     if (split->size() % 2 != 0) throw Error("{}: odd size {}: not a uint16 token file", p, split->size());
   }

@@ -16,7 +16,7 @@ struct GPTConfig {
   bool gelu_tanh = false;  // false: exact erf GELU as nanoGPT's nn.GELU()
 };
 
-// Multiply arithmetic per site (spec strings, DESIGN.md §3) and for the backward pass.
+// Multiply arithmetic per site (spec strings, docs/ARCHITECTURE.md §3) and for the backward pass.
 struct ArithConfig {
   std::string linear = "exact";     // q/k/v/proj/fc/fc-proj weights × activations
   std::string attention = "exact";  // Q·Kᵀ and P·V

@@ -8,7 +8,7 @@
 #include "core/rng.h"
 #include "core/tensor.h"
 #include "nn/config.h"
-#include "nn/parameter.h"
+#include "core/parameter.h"
 
 namespace lmul::nn {
 

@@ -4,7 +4,7 @@
 
 namespace lmul::optim {
 
-AdamW::AdamW(nn::Parameters& params, const AdamWConfig& config) : params_(params), c_(config) {
+AdamW::AdamW(Parameters& params, const AdamWConfig& config) : params_(params), c_(config) {
   for (auto& p : params_) {
     m_.push_back(Tensor::zeros(p.value.shape()));
     v_.push_back(Tensor::zeros(p.value.shape()));
@@ -41,7 +41,7 @@ void AdamW::zero_grad() {
   for (auto& p : params_) p.value.zero_grad();
 }
 
-float clip_grad_norm(nn::Parameters& params, float max_norm) {
+float clip_grad_norm(Parameters& params, float max_norm) {
   double total = 0;
   for (auto& p : params) {
     if (!p.value.has_grad()) continue;

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "nn/parameter.h"
+#include "core/parameter.h"
 
 namespace lmul::optim {
 
@@ -15,7 +15,7 @@ struct AdamWConfig {
 
 class AdamW {
  public:
-  AdamW(nn::Parameters& params, const AdamWConfig& config);
+  AdamW(Parameters& params, const AdamWConfig& config);
   void step(float lr);  // uses each parameter's grad (a missing grad counts as zero)
   void zero_grad();
   int64_t steps() const { return t_; }
@@ -25,7 +25,7 @@ class AdamW {
   void set_steps(int64_t t) { t_ = t; }
 
  private:
-  nn::Parameters& params_;
+  Parameters& params_;
   AdamWConfig c_;
   std::vector<Tensor> m_, v_;
   int64_t t_ = 0;
@@ -33,7 +33,7 @@ class AdamW {
 
 // torch.nn.utils.clip_grad_norm_: total = ‖all grads‖₂; if max_norm > 0 and total > max_norm,
 // grads *= max_norm / (total + 1e-6). Returns the norm before clipping.
-float clip_grad_norm(nn::Parameters& params, float max_norm);
+float clip_grad_norm(Parameters& params, float max_norm);
 
 // nanoGPT's get_lr: linear warmup lr·(it+1)/(warmup+1), cosine decay to min_lr at lr_decay_iters,
 // min_lr after. decay = false gives the constant learning_rate.

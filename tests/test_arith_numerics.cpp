@@ -75,7 +75,7 @@ TEST_CASE("multiply quantises both operands, then uses the arithmetic's products
   CHECK(multiply(*make_multiplier("exact"), 0.1f, 3.0f) == 0.1f * 3.0f);
 }
 
-TEST_CASE("product errors land near DESIGN.md's figures") {
+TEST_CASE("product errors land near the independently measured figures (5.7 % L-Mul m=3, 7.1 % E5M2, ...)") {
   const int64_t n = 40000;
   CHECK(product_error("lmul:m=3", n, 1).mean == doctest::Approx(0.057).epsilon(0.05));
   CHECK(product_error("lmul:m=4", n, 1).mean == doctest::Approx(0.053).epsilon(0.05));
@@ -98,7 +98,7 @@ TEST_CASE("cli: numerics quantize prints %.9g per line") {
   CHECK(run_lmul("0.1\\n", "numerics quantize --format exact") == "0.100000001\nrc=0\n");
 }
 
-TEST_CASE("cli: numerics quantize reproduces DESIGN.md's pot example as one tensor") {
+TEST_CASE("cli: numerics quantize reproduces the pot worked example (b=4: s = 2^-8) as one tensor") {
   CHECK(run_lmul("0.31\\n-0.02\\n0.007\\n-0.5\\n0.12\\n0\\n0.26\\n-0.09\\n",
                  "numerics quantize --format pot:b=4") ==
         "0.25\n-0.015625\n0.0078125\n-0.5\n0.125\n0\n0.25\n-0.125\nrc=0\n");

@@ -13,7 +13,7 @@ using namespace lmul::arith;
 using lmul::test::same_bits;
 
 TEST_SUITE("arith.pot") {
-TEST_CASE("pot b=4 reproduces DESIGN.md's worked example (s = 2^-8)") {
+TEST_CASE("pot b=4 reproduces the PoT worked example (s = 2^-8)") {
   const float w[8] = {0.31f, -0.02f, 0.007f, -0.5f, 0.12f, 0.0f, 0.26f, -0.09f};
   const float expect[8] = {0.25f, -0.015625f, 0.0078125f, -0.5f, 0.125f, 0.0f, 0.25f, -0.125f};
   auto m = make_multiplier("pot:b=4,eps=0");

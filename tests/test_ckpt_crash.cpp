@@ -13,7 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "apps/checkpoint.h"
+#include "train/checkpoint.h"
 #include "test_helpers.h"
 
 using namespace lmul;
@@ -92,8 +92,8 @@ TEST_CASE("SIGKILL at 24 random moments never leaves a corrupt or future latest 
     ::waitpid(pid, &status, 0);
     CHECK(WIFSIGNALED(status));
     if (!std::filesystem::exists(latest)) continue;
-    apps::LoadedCheckpoint c;
-    REQUIRE_NOTHROW(c = apps::read_checkpoint_meta(latest));  // parses and the checksum holds
+    train::LoadedCheckpoint c;
+    REQUIRE_NOTHROW(c = train::read_checkpoint_meta(latest));  // parses and the checksum holds
     ++loaded;
     CAPTURE(round);
     CHECK(c.state.iter <= last_logged_step(metrics) + 1);  // never ahead of what the process reached
@@ -122,14 +122,14 @@ TEST_CASE("SIGINT finishes the step, writes latest, exits 0 and says how to resu
   const std::string log = read_file(d / "log.txt");
   CHECK(log.find("stopped by SIGINT") != std::string::npos);
   CHECK(log.find("lmul train " + run + " --resume") != std::string::npos);
-  auto c = apps::read_checkpoint_meta(d / "run/ckpt/latest.safetensors");
+  auto c = train::read_checkpoint_meta(d / "run/ckpt/latest.safetensors");
   CHECK(c.state.iter == last_logged_step(metrics) + 1);
   CHECK(c.state.iter >= 6);
 
   // and the run resumes from there
   auto r = run_lmul("train " + run + " --resume -q --set max_iters=" + std::to_string(c.state.iter + 3));
   CHECK(r.exit_code == 0);
-  CHECK(apps::read_checkpoint_meta(d / "run/ckpt/latest.safetensors").state.iter == c.state.iter + 3);
+  CHECK(train::read_checkpoint_meta(d / "run/ckpt/latest.safetensors").state.iter == c.state.iter + 3);
 }
 
 TEST_CASE("SIGTERM stops like SIGINT") {

@@ -7,10 +7,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "apps/checkpoint.h"
+#include "train/checkpoint.h"
 #include "apps/export_pack.h"
-#include "apps/train_config.h"
-#include "apps/trainer.h"
+#include "train/config.h"
+#include "train/trainer.h"
 #include "nn/gpt.h"
 #include "core/arith/arith.h"
 #include "core/error.h"
@@ -133,8 +133,8 @@ void tiny_run(const TempDir& d, std::vector<std::string> extra = {}) {
                                    "n_embd=32", "block_size=16", "batch_size=4", "max_iters=12", "eval_interval=6",
                                    "eval_iters=3", "warmup_iters=2", "lr_decay_iters=12", "threads=2", "bias=true"};
   sets.insert(sets.end(), extra.begin(), extra.end());
-  apps::TrainConfig c = apps::load_config(d / "c.toml", sets);
-  apps::train(c, {false, true});
+  train::TrainConfig c = train::load_config(d / "c.toml", sets);
+  train::train(c, {false, true});
 }
 
 nlohmann::json last_metrics(const std::string& path) {
@@ -181,10 +181,10 @@ TEST_CASE("lmul eval --last-token averages the loss of each sequence's last posi
   const auto j = nlohmann::json::parse(r.output);
   CHECK(j["positions"] == "last");
   // Recompute in-process through the other code path: logits of the last position only, CE in double.
-  const auto meta = apps::read_checkpoint_meta(d / "run/ckpt/latest.safetensors");
-  const apps::TrainConfig c = apps::config_from_json(meta.config, "run", {});
-  nn::GPT model(apps::model_config(c, c.vocab_size), c.arith, 0);
-  apps::load_checkpoint(d / "run/ckpt/latest.safetensors", model);
+  const auto meta = train::read_checkpoint_meta(d / "run/ckpt/latest.safetensors");
+  const train::TrainConfig c = train::config_from_json(meta.config, "run", {});
+  nn::GPT model(train::model_config(c, c.vocab_size), c.arith, 0);
+  train::load_checkpoint(d / "run/ckpt/latest.safetensors", model);
   model.set_training(false);
   auto f = SafetensorsFile::load(d / "b.safetensors");
   const auto x = f.i32("x"), y = f.i32("y");
@@ -251,7 +251,7 @@ TEST_CASE("lmul export writes F32 weights without optimizer state or lm_head, in
   REQUIRE(r.exit_code == 0);
   auto f = SafetensorsFile::load(d / "w.safetensors");
   auto ck = SafetensorsFile::load(d / "run/ckpt/latest.safetensors");
-  CHECK(f.metadata().at("format") == apps::kExportFormat);
+  CHECK(f.metadata().at("format") == train::kExportFormat);
   CHECK(!f.has("lm_head.weight"));
   size_t n = 0;
   for (const auto& [name, e] : f.entries()) {

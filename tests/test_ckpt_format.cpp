@@ -5,10 +5,11 @@
 #include <atomic>
 #include <cstring>
 
-#include "apps/checkpoint.h"
-#include "apps/evaluate.h"
+#include "nn/gpt.h"
+#include "train/checkpoint.h"
+#include "train/evaluate.h"
 #include "core/error.h"
-#include "data/token_dataset.h"
+#include "train/token_batches.h"
 #include "test_helpers.h"
 
 using namespace lmul;
@@ -73,11 +74,11 @@ TEST_CASE("every GEMM site's forward and backward state is saved and restored") 
   a.init(r);
   install_counters(a, 7);
   install_counters(b, 500);
-  apps::save_checkpoint(d / "c.safetensors", a, nullptr, {}, {{"arith", {{"linear", "counting"}}}});
+  train::save_checkpoint(d / "c.safetensors", a, nullptr, {}, {{"arith", {{"linear", "counting"}}}});
   auto f = SafetensorsFile::load(d / "c.safetensors");
   CHECK(f.entry("arith_state.transformer.h.1.attn.c_attn.forward").dtype == "U8");
   CHECK(f.has("arith_state.lm_head.backward"));
-  apps::load_checkpoint(d / "c.safetensors", b, {nullptr, true});
+  train::load_checkpoint(d / "c.safetensors", b, {nullptr, true});
   auto sa = a.gemm_sites(), sb = b.gemm_sites();
   REQUIRE(sa.size() == sb.size());
   for (size_t i = 0; i < sa.size(); ++i) {
@@ -90,13 +91,13 @@ TEST_CASE("every GEMM site's forward and backward state is saved and restored") 
 TEST_CASE("stateless arithmetics write no state tensors; a stateful model refuses a checkpoint without them") {
   TempDir d;
   nn::GPT a(tiny(), {}, 1), b(tiny(), {}, 1);
-  apps::save_checkpoint(d / "c.safetensors", a, nullptr, {}, {{"arith", {{"linear", "exact"}}}});
+  train::save_checkpoint(d / "c.safetensors", a, nullptr, {}, {{"arith", {{"linear", "exact"}}}});
   const SafetensorsFile f = SafetensorsFile::load(d / "c.safetensors");
   for (const auto& [name, e] : f.entries()) CHECK(name.rfind("arith_state.", 0) == std::string::npos);
   install_counters(b, 1);
-  CHECK_THROWS_WITH_AS(apps::load_checkpoint(d / "c.safetensors", b, {nullptr, true}),
+  CHECK_THROWS_WITH_AS(train::load_checkpoint(d / "c.safetensors", b, {nullptr, true}),
                        doctest::Contains("written with another arithmetic than counting"), Error);
-  CHECK_NOTHROW(apps::load_checkpoint(d / "c.safetensors", b, {nullptr, false}));  // weights only
+  CHECK_NOTHROW(train::load_checkpoint(d / "c.safetensors", b, {nullptr, false}));  // weights only
 }
 
 TEST_CASE("an evaluation leaves the arithmetic state as it found it") {
@@ -104,11 +105,11 @@ TEST_CASE("an evaluation leaves the arithmetic state as it found it") {
   Rng r(3);
   m.init(r);
   install_counters(m, 5);
-  data::TokenDataset data(shakespeare_char_dir());
+  train::TokenBatches data(shakespeare_char_dir(), 1);
   std::vector<uint64_t> before;
   for (GemmSite* s : m.gemm_sites()) before.push_back(calls(s->forward)), before.push_back(calls(s->backward));
   const uint64_t gemms = total_gemms;
-  const double loss = apps::estimate_split_loss(m, data, data::Split::val, 2, 2, 8, 1);
+  const double loss = train::estimate_split_loss(m, data, data::Split::val, {.iters = 2, .batch_size = 2, .block_size = 8, .seed = 1});
   CHECK(std::isfinite(loss));
   CHECK(total_gemms > gemms);  // the evaluation did run the sites' GEMMs
   std::vector<uint64_t> after;

@@ -2,11 +2,12 @@
 // changes logged.
 #include <doctest/doctest.h>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "apps/checkpoint.h"
-#include "apps/train_config.h"
-#include "apps/trainer.h"
+#include "train/checkpoint.h"
+#include "train/config.h"
+#include "train/trainer.h"
 #include "core/error.h"
 #include "test_helpers.h"
 
@@ -38,15 +39,18 @@ int count_headers(const std::string& metrics) {
   return n;
 }
 
-apps::TrainResult run(const TempDir& d, const std::string& name, std::vector<std::string> sets) {
+train::TrainResult run(const TempDir& d, const std::string& name, std::vector<std::string> sets,
+                       std::vector<std::string> allow_changes = {}) {
   write_file(d / "c.toml", "");
   std::vector<std::string> base = {
       "dataset=" + shakespeare_char_dir(), "out_dir=" + (d / name), "n_layer=2", "n_head=2", "n_embd=16",
       "block_size=16", "batch_size=3", "max_iters=24", "eval_interval=8", "eval_iters=2", "log_interval=1",
       "warmup_iters=4", "lr_decay_iters=24", "learning_rate=3e-3", "threads=2"};
   base.insert(base.end(), sets.begin(), sets.end());
-  apps::TrainConfig c = apps::load_config(d / "c.toml", base);
-  return apps::train(c, {false, true});
+  train::TrainConfig c = train::load_config(d / "c.toml", base);
+  train::TrainOptions o(false, true);
+  o.allow_changes = std::move(allow_changes);
+  return train::train(c, o);
 }
 
 // Runs 24 steps straight, and k steps then a resume to 24, with the same extra keys; the step
@@ -110,10 +114,33 @@ TEST_CASE("resume refuses a changed model-shape key, naming the key, old and new
   }
 }
 
-TEST_CASE("resume allows max_iters, eval and schedule changes and logs them in the header") {
+TEST_CASE("resume refuses a changed arithmetic or schedule key unless allowed by name") {
+  TempDir d;
+  run(d, "r", {"max_iters=4", "arith.linear=lmul:m=4"});
+  for (auto [set, key] : {std::pair{"arith.linear=exact", "arith.linear"}, std::pair{"min_lr=1e-5", "min_lr"},
+                          std::pair{"seed=9", "seed"}}) {
+    CAPTURE(set);
+    std::string msg;
+    try {
+      run(d, "r", {"init_from=resume", "max_iters=8", "arith.linear=lmul:m=4", set});
+    } catch (const Error& e) {
+      msg = e.what();
+    }
+    CHECK(msg.find(fmt::format("cannot resume with {}=", key)) != std::string::npos);
+    CHECK(msg.find(fmt::format("--allow-change {}", key)) != std::string::npos);
+    CHECK(msg.find("lmul train " + (d / "r") + " --resume") != std::string::npos);
+  }
+  CHECK(step_lines(d / "r/metrics.jsonl").size() == 5);  // nothing was trained under a mixed arithmetic
+  // allowed by name, the change happens and is logged
+  run(d, "r", {"init_from=resume", "max_iters=6", "arith.linear=exact"}, {"arith.linear"});
+  CHECK(read_file(d / "r/metrics.jsonl").find("\"arith.linear\":[\"lmul:m=4,variant=bits,round=rne\",\"exact\"]") !=
+        std::string::npos);
+}
+
+TEST_CASE("resume allows max_iters, eval and (allowed) schedule changes and logs them in the header") {
   TempDir d;
   run(d, "r", {"max_iters=4"});
-  run(d, "r", {"init_from=resume", "max_iters=8", "eval_iters=3", "min_lr=1e-5"});
+  run(d, "r", {"init_from=resume", "max_iters=8", "eval_iters=3", "min_lr=1e-5"}, {"min_lr"});
   std::istringstream in(read_file(d / "r/metrics.jsonl"));
   std::string line;
   nlohmann::json last_header;
@@ -134,10 +161,10 @@ TEST_CASE("resume allows max_iters, eval and schedule changes and logs them in t
 TEST_CASE("latest holds the final step; best is written on a new best val loss") {
   TempDir d;
   run(d, "r", {"max_iters=16", "always_save_checkpoint=false"});
-  auto latest = apps::read_checkpoint_meta(d / "r/ckpt/latest.safetensors");
+  auto latest = train::read_checkpoint_meta(d / "r/ckpt/latest.safetensors");
   CHECK(latest.state.iter == 16);
   REQUIRE(std::filesystem::exists(d / "r/ckpt/best.safetensors"));
-  auto best = apps::read_checkpoint_meta(d / "r/ckpt/best.safetensors");
+  auto best = train::read_checkpoint_meta(d / "r/ckpt/best.safetensors");
   CHECK(best.state.iter % 8 == 0);
   CHECK(best.state.iter > 0);
   CHECK(best.state.best_val_loss == doctest::Approx(latest.state.best_val_loss));

@@ -1,11 +1,11 @@
 #include <doctest/doctest.h>
 
-#include "apps/train_config.h"
+#include "train/config.h"
 #include "core/error.h"
 #include "test_helpers.h"
 
 using namespace lmul;
-using namespace lmul::apps;
+using namespace lmul::train;
 using lmul::testing::TempDir;
 using lmul::testing::write_file;
 

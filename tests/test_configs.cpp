@@ -3,7 +3,7 @@
 
 #include <filesystem>
 
-#include "apps/train_config.h"
+#include "train/config.h"
 
 TEST_SUITE("config") {
 TEST_CASE("every committed training config loads and validates") {
@@ -11,7 +11,7 @@ TEST_CASE("every committed training config loads and validates") {
   for (const auto& e : std::filesystem::directory_iterator(std::string(LMUL_SOURCE_DIR) + "/configs")) {
     if (e.path().extension() != ".toml") continue;
     INFO(e.path().string());
-    CHECK_NOTHROW(lmul::apps::load_config(e.path().string(), {}));
+    CHECK_NOTHROW(lmul::train::load_config(e.path().string(), {}));
     ++n;
   }
   CHECK(n >= 4);

@@ -20,7 +20,7 @@ TEST_CASE("learning rate: linear warmup, cosine to min_lr, then min_lr (nanoGPT 
 }
 
 TEST_CASE("AdamW first step moves each weight by lr against the gradient sign, decays only ≥2-D") {
-  nn::Parameters ps = {{"w", Tensor::full({2, 2}, 1.0f, true), true}, {"b", Tensor::full({2}, 1.0f, true), false}};
+  Parameters ps = {{"w", Tensor::full({2, 2}, 1.0f, true), true}, {"b", Tensor::full({2}, 1.0f, true), false}};
   for (float& g : ps[0].value.grad_values()) g = 0.5f;
   for (float& g : ps[1].value.grad_values()) g = -2.0f;
   optim::AdamW opt(ps, {0.9f, 0.99f, 1e-8f, 0.1f});
@@ -31,7 +31,7 @@ TEST_CASE("AdamW first step moves each weight by lr against the gradient sign, d
 }
 
 TEST_CASE("gradient clipping scales to max_norm and returns the norm before") {
-  nn::Parameters ps = {{"a", Tensor::zeros({2}, true), false}};
+  Parameters ps = {{"a", Tensor::zeros({2}, true), false}};
   ps[0].value.grad()[0] = 3;
   ps[0].value.grad()[1] = 4;
   CHECK(optim::clip_grad_norm(ps, 1.0f) == doctest::Approx(5.0));

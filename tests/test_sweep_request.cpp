@@ -135,8 +135,9 @@ TEST_CASE("a training config is not a sweep file; sweep.toml reads back as the r
   TempDir d;
   write_file(d / "train.toml", "max_iters = 10\n[arith]\nlinear = \"exact\"\n");
   CHECK_FALSE(is_sweep_file(d / "train.toml"));
+  write_file(d / "c.toml", "");
   SweepRequest r;
-  r.config = "c.toml";
+  r.config = "c.toml";  // relative: found beside the sweep file
   r.arith = {"exact", "lmul:m=4,variant=formula", "linear=pot:b=5+embedding=pot:b=5"};
   r.site = "all";
   r.seeds = {1, 2};
@@ -145,7 +146,7 @@ TEST_CASE("a training config is not a sweep file; sweep.toml reads back as the r
   write_file(d / "sweep.toml", to_sweep_toml(r));
   CHECK(is_sweep_file(d / "sweep.toml"));
   const SweepRequest back = read_sweep_file(d / "sweep.toml");
-  CHECK(back.config == r.config);
+  CHECK(back.config == d / "c.toml");
   CHECK(back.arith == r.arith);
   CHECK(back.site == r.site);
   CHECK(back.seeds == r.seeds);

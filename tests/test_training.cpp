@@ -3,8 +3,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "apps/train_config.h"
-#include "apps/trainer.h"
+#include "train/config.h"
+#include "train/trainer.h"
 #include "test_helpers.h"
 
 using namespace lmul;
@@ -25,15 +25,15 @@ std::string loss_trace(const std::string& metrics) {
   return out;
 }
 
-apps::TrainResult tiny_run(const TempDir& d, const std::string& name, std::vector<std::string> sets) {
+train::TrainResult tiny_run(const TempDir& d, const std::string& name, std::vector<std::string> sets) {
   write_file(d / "c.toml", "");
   std::vector<std::string> base = {
       "dataset=" + shakespeare_char_dir(), "out_dir=" + (d / name), "n_layer=2", "n_head=2", "n_embd=32",
       "block_size=32", "batch_size=4", "max_iters=30", "eval_interval=10", "eval_iters=2", "log_interval=1",
       "warmup_iters=5", "lr_decay_iters=30", "learning_rate=3e-3", "dropout=0.1", "bias=true", "threads=2"};
   base.insert(base.end(), sets.begin(), sets.end());
-  apps::TrainConfig c = apps::load_config(d / "c.toml", base);
-  return apps::train(c, {false, true});
+  train::TrainConfig c = train::load_config(d / "c.toml", base);
+  return train::train(c, {false, true});
 }
 }  // namespace
 
@@ -80,9 +80,9 @@ TEST_SUITE("slow") {
 // lucky seed, not a level either implementation reaches reliably; the test guards ≤ 1.92.
 TEST_CASE("the baby Shakespeare config reaches val loss ≤ 1.92 in 2000 iterations") {
   TempDir d;
-  apps::TrainConfig c = apps::load_config(std::string(LMUL_SOURCE_DIR) + "/configs/shakespeare_char_cpu.toml",
+  train::TrainConfig c = train::load_config(std::string(LMUL_SOURCE_DIR) + "/configs/shakespeare_char_cpu.toml",
                                           {"dataset=" + shakespeare_char_dir(), "out_dir=" + (d / "run")});
-  auto r = apps::train(c, {false, true});
+  auto r = train::train(c, {false, true});
   MESSAGE("baby config final val loss " << r.final_val_loss);
   CHECK(r.final_val_loss <= 1.92);
 }

@@ -23,13 +23,13 @@ void flatten_into(const nlohmann::json& j, const std::string& prefix, FlatConfig
 }
 
 // Keys that do not change what is trained, only what is logged or where it goes. nanoGPT's names
-// (DESIGN.md §5) plus the obvious relatives.
+// (docs/ARCHITECTURE.md §5) plus the obvious relatives.
 constexpr std::array<std::string_view, 14> kBookkeepingKeys = {
     "out_dir", "log_interval", "eval_interval", "eval_iters", "eval_only", "threads", "init_from",
     "always_save_checkpoint", "ckpt_interval", "checkpoint_interval", "save_interval", "wandb_log",
     "wandb_project", "wandb_run_name"};
 
-// The GEMM sites in the order the labels list them (DESIGN.md §3).
+// The GEMM sites in the order the labels list them (docs/ARCHITECTURE.md §3).
 constexpr std::array<std::string_view, 4> kSites = {"linear", "attention", "head", "embedding"};
 
 bool is_exact_spec(const nlohmann::json& spec) { return spec.is_string() && spec.get<std::string>() == "exact"; }

@@ -1,4 +1,4 @@
-// Reading a run directory (the trainer's contract, DESIGN.md §5): RUN_DIR/metrics.jsonl holds a
+// Reading a run directory (the trainer's contract, docs/ARCHITECTURE.md §5): RUN_DIR/metrics.jsonl holds a
 // header object {"config": {...}} and then one object per logged step. The file may still be
 // growing and may hold a truncated last line or garbage lines: those are skipped and reported as
 // warnings ("file:line: why"), never fatal.

@@ -10,9 +10,9 @@
 #include <fmt/ranges.h>
 
 #include "apps/compare.h"
-#include "apps/progress.h"
+#include "train/progress.h"
 #include "apps/sweep/sweep_plan.h"
-#include "apps/trainer.h"
+#include "train/trainer.h"
 #include "core/error.h"
 
 namespace lmul::apps::sweep {
@@ -60,7 +60,7 @@ std::string what_next(const RunStatus& s) {
 void run_sweep(const SweepRequest& request, const SweepOptions& options) {
   // Everything that can be wrong with the request is found here, before the first run starts.
   const SweepPlan plan = plan_sweep(request);
-  std::vector<TrainConfig> configs = resolve_runs(plan);
+  std::vector<train::TrainConfig> configs = resolve_runs(plan);
   std::vector<RunStatus> status;
   for (size_t i = 0; i < plan.runs.size(); ++i) status.push_back(run_status(plan.runs[i].dir, configs[i].max_iters));
 
@@ -85,18 +85,21 @@ void run_sweep(const SweepRequest& request, const SweepOptions& options) {
   double seconds = 0;
   int64_t iters_trained = 0;
   std::vector<std::string> failed;
-  auto eta = [&] { return iters_trained ? format_duration(seconds / static_cast<double>(iters_trained) * static_cast<double>(iters_left)) : std::string("?"); };
+  auto eta = [&] { return iters_trained ? train::format_duration(seconds / static_cast<double>(iters_trained) * static_cast<double>(iters_left)) : std::string("?"); };
   for (size_t i = 0; i < total; ++i) {
     const PlannedRun& run = plan.runs[i];
     fmt::print(stderr, "sweep {} {}/{} | ETA {} | {}: {}\n", bar(i, total), i, total, eta(), run.name, what_next(status[i]));
     std::fflush(stderr);
     if (status[i].state == RunState::finished) continue;
-    TrainConfig& c = configs[i];
+    train::TrainConfig& c = configs[i];
     c.init_from = status[i].state == RunState::interrupted ? "resume" : "scratch";
     const auto t0 = Clock::now();
     try {
       // A fresh run may overwrite what a run stopped before its first checkpoint left behind.
-      train(c, {.overwrite = status[i].state == RunState::fresh, .quiet = options.quiet});
+      train::TrainOptions o;
+      o.overwrite = status[i].state == RunState::fresh;
+      o.quiet = options.quiet;
+      train::train(c, o);
     } catch (const RuntimeFailure& e) {
       // A diverged run (or one that could not write its files) must not cost the runs after it.
       // lmul::Error (bad data, a checkpoint of another shape) is the user's to fix and stops the sweep.

@@ -6,7 +6,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "apps/checkpoint.h"
+#include "train/checkpoint.h"
 #include "core/arith/arith.h"
 #include "core/error.h"
 
@@ -19,7 +19,7 @@ SweepPlan plan_sweep(const SweepRequest& request) {
   p.request = request;
   if (request.arith.empty()) throw Error("sweep: no arithmetic given (pass --arith SPEC..., e.g. --arith exact lmul:m=4)");
   parse_sites(request.site, "sweep: --site");
-  const TrainConfig base = load_config(request.config, request.sets);
+  const train::TrainConfig base = train::load_config(request.config, request.sets);
   p.seeds = request.seeds;
   if (p.seeds.empty()) p.seeds = {base.seed};
   const std::vector<int64_t>& seeds = p.seeds;
@@ -66,7 +66,7 @@ bool looks_comma_joined(const std::string& spec) {
 
 }  // namespace
 
-std::vector<TrainConfig> resolve_runs(const SweepPlan& plan) {
+std::vector<train::TrainConfig> resolve_runs(const SweepPlan& plan) {
   // Specs first, so that the message names the entry and the spec, not a run's config key.
   for (const auto& e : plan.entries)
     for (const auto& [key, spec] : e.assignments) {
@@ -80,10 +80,10 @@ std::vector<TrainConfig> resolve_runs(const SweepPlan& plan) {
         throw Error("sweep: --arith entry '{}': {}", e.text, err.what());
       }
     }
-  std::vector<TrainConfig> configs;
+  std::vector<train::TrainConfig> configs;
   std::map<std::string, std::string> arith_of;  // canonical arith → entry text
   for (const auto& r : plan.runs) {
-    configs.push_back(load_config(plan.request.config, r.overrides));
+    configs.push_back(train::load_config(plan.request.config, r.overrides));
     const auto& a = configs.back().arith;
     const std::string key = fmt::format("{} {} {} {} {} seed={}", a.linear, a.attention, a.head, a.embedding, a.backward, r.seed);
     const std::string& text = plan.entries[r.entry].text;
@@ -118,7 +118,7 @@ bool final_line(const fs::path& metrics, int64_t max_iters) {
 RunStatus run_status(const fs::path& run_dir, int64_t max_iters) {
   const fs::path ckpt = run_dir / "ckpt" / "latest.safetensors";
   if (!fs::exists(ckpt)) return {};
-  const int64_t step = read_checkpoint_meta(ckpt.string()).state.iter;
+  const int64_t step = train::read_checkpoint_meta(ckpt.string()).state.iter;
   if (step > max_iters)
     throw Error("{}: the run has trained {} iterations, more than max_iters={} (raise max_iters, or use "
                 "another --out)", run_dir.string(), step, max_iters);

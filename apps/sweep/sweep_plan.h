@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "apps/sweep/sweep_request.h"
-#include "apps/train_config.h"
+#include "train/config.h"
 
 namespace lmul::apps::sweep {
 
@@ -37,7 +37,7 @@ SweepPlan plan_sweep(const SweepRequest& request);
 // Checks every spec with arith::make_multiplier (the error names the entry and the spec), then
 // resolves every run's config (validate() as `lmul train` would), and rejects two entries that
 // resolve to the same arithmetic. Returns the configs in plan.runs order.
-std::vector<TrainConfig> resolve_runs(const SweepPlan& plan);
+std::vector<train::TrainConfig> resolve_runs(const SweepPlan& plan);
 
 // finished: the last metrics line is the final evaluation (step = max_iters, val_loss) and
 // ckpt/latest holds step max_iters; interrupted: ckpt/latest exists but the run is not finished;

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
+#include <filesystem>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -182,6 +183,21 @@ bool is_sweep_file(const std::string& path) {
   return t.contains("sweep") && t["sweep"].is_table();
 }
 
+std::string resolve_sweep_path(const std::string& sweep_file, const std::string& value, const std::string& key) {
+  namespace fs = std::filesystem;
+  const fs::path p(value);
+  if (p.is_absolute()) {
+    if (!fs::exists(p)) throw Error("{}: key '{}': {} does not exist", sweep_file, key, value);
+    return value;
+  }
+  const fs::path beside = fs::path(sweep_file).parent_path() / p;
+  if (fs::exists(beside)) return beside.lexically_normal().string();
+  if (fs::exists(p)) return value;
+  throw Error("{}: key '{}': {} is neither beside the sweep file ({}) nor under the working directory {} (give an "
+              "absolute path, or run from the directory it is relative to)", sweep_file, key, value,
+              beside.lexically_normal().string(), fs::current_path().string());
+}
+
 SweepRequest read_sweep_file(const std::string& path) {
   const toml::table t = parse_toml(path);
   for (const auto& [key, node] : t)
@@ -211,6 +227,7 @@ SweepRequest read_sweep_file(const std::string& path) {
     }
   }
   if (!has_config) throw Error("{}: [sweep] needs config = \"BASE_CONFIG.toml\"", path);
+  r.config = resolve_sweep_path(path, r.config, "sweep.config");
   if (!has_arith || r.arith.empty()) throw Error("{}: [sweep] needs a non-empty arith = [\"exact\", ...]", path);
   return r;
 }
@@ -230,8 +247,8 @@ std::string to_sweep_toml(const SweepRequest& r) {
   toml::table root;
   root.insert("sweep", s);
   std::ostringstream o;
-  o << "# written by lmul sweep: `lmul sweep THIS_DIR` resumes the sweep (paths are relative to the\n"
-       "# directory lmul was started in, as in training configs)\n"
+  o << "# written by lmul sweep: `lmul sweep THIS_DIR` resumes the sweep (a relative config path is\n"
+       "# looked up beside this file first, then under the directory lmul was started in)\n"
     << root << "\n";
   return o.str();
 }

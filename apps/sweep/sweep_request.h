@@ -53,7 +53,11 @@ struct SweepRequest {
 // True when the TOML file at path has a top-level [sweep] table (a sweep file, not a training
 // config). Throws lmul::Error when the file cannot be read or parsed.
 bool is_sweep_file(const std::string& path);
-// Reads a sweep file: only a [sweep] table with keys config (string), arith (array of strings),
+// A path given in a sweep file: an absolute path as it is; a relative one beside the sweep file
+// if it exists there, else under the working directory. Throws lmul::Error naming the file, the key
+// and both places looked at.
+std::string resolve_sweep_path(const std::string& sweep_file, const std::string& value, const std::string& key);
+// Reads a sweep file (the config path resolved as above): only a [sweep] table with keys config (string), arith (array of strings),
 // site (string), seeds (array of integers), set (array of "key=value" strings), out (string).
 // Unknown keys and wrong types are errors naming file:line and the key.
 SweepRequest read_sweep_file(const std::string& path);

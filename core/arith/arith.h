@@ -1,4 +1,4 @@
-// The arithmetic seam: every GEMM of a model goes through a Multiplier (DESIGN.md §3).
+// The arithmetic seam: every GEMM of a model goes through a Multiplier (docs/ARCHITECTURE.md §3).
 // A leaf library: raw pointers and a GEMM description, no Tensor.
 #pragma once
 #include <cstdint>

@@ -1,7 +1,7 @@
 // float:e=E,m=M — IEEE-like small floats (bias 2^(E−1) − 1, subnormals, saturating), with the
 // aliases bf16 = float:e=8,m=7 and fp16 = float:e=5,m=10. Quantise-then-sgemm: every value is an
 // fp32 number and, for m ≤ 11, so is every product of two, so the sgemm forms the emulated products
-// exactly (DESIGN.md §3 fast paths). All three roles — weights, activations and gradients — are
+// exactly (docs/ARCHITECTURE.md §3, fast paths). All three roles — weights, activations and gradients — are
 // rounded to the same format, per element (no scale), as bf16/fp16 mixed-precision training does.
 #include <fmt/format.h>
 

@@ -1,6 +1,6 @@
 // L-Mul variant=bits GEMM: per product one integer add of the operands' bit patterns (the
 // constant already subtracted from packed B), zero operands masked, fp32 accumulation in order of
-// k — so the result equals lmul_gemm_ref bit for bit. DESIGN.md §3: "subtract the constant from B
+// k — so the result equals lmul_gemm_ref bit for bit. The construction: "subtract the constant from B
 // once per packed panel; then per 16 products one integer add and one masked fp32 add".
 //
 // The sign needs no work: adding the full patterns mod 2^32 adds the sign bits, i.e. XORs them,

@@ -1,4 +1,4 @@
-// L-Mul variant=formula as ONE sgemm with the inner dimension doubled (DESIGN.md §3 fast paths).
+// L-Mul variant=formula as ONE sgemm with the inner dimension doubled (docs/ARCHITECTURE.md §3, fast paths).
 // Write a reduced operand a = A_e + A_m with A_e = ±2^e_a its power-of-two part and A_m = ±x_m·2^e_a
 // its mantissa part (both exact in fp32). Then with c = 2^−l(M)
 //   L(a, b) = (1 + c)·A_e·B_e + A_m·B_e + A_e·B_m = A_e·(B + c·B_e) + A_m·B_e,

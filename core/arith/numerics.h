@@ -1,4 +1,4 @@
-// The logic behind `lmul numerics` (DESIGN.md §3 "Numerics tool"), kept here so it is testable
+// The logic behind `lmul numerics` (docs/ARCHITECTURE.md §3), kept here so it is testable
 // without the CLI: read numbers, quantise them, multiply pairs, measure product errors.
 #pragma once
 #include <cstdint>
@@ -39,7 +39,7 @@ struct ProductError {
 // multiply_pairs does).
 // round_product: also round each product with the arithmetic's own quantiser (activation role),
 // as a multiplier whose output is in the format would — e.g. an fp8 × fp8 → fp8 product. That is
-// what the L-Mul paper's fp8 comparison and DESIGN.md's E4M3/E5M2 figures assume; GEMMs here
+// what the L-Mul paper's fp8 comparison and the independently measured E4M3/E5M2 figures assume; GEMMs here
 // accumulate the exact products in fp32 instead (as tensor cores do). L-Mul bits products of
 // M-bit operands already have M bits, so for them the option changes nothing.
 ProductError product_error(std::string_view spec, int64_t n, uint64_t seed,

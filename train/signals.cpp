@@ -1,10 +1,10 @@
-#include "apps/signals.h"
+#include "train/signals.h"
 
 #include <signal.h>
 
 #include <csignal>
 
-namespace lmul::apps {
+namespace lmul::train {
 
 namespace {
 volatile std::sig_atomic_t g_stop = 0;
@@ -31,4 +31,4 @@ void install_stop_handlers() {
 
 int stop_signal() { return g_stop; }
 
-}  // namespace lmul::apps
+}  // namespace lmul::train

@@ -1,4 +1,4 @@
-#include "apps/train_config.h"
+#include "train/config.h"
 
 #include <cerrno>
 #include <cmath>
@@ -10,8 +10,9 @@
 
 #include "core/arith/arith.h"
 #include "core/error.h"
+#include "core/suggest.h"
 
-namespace lmul::apps {
+namespace lmul::train {
 
 std::vector<ConfigKey> config_keys(TrainConfig& c) {
   constexpr double kBig = 1e12;
@@ -65,8 +66,13 @@ std::string known_keys(TrainConfig& c) {
 
 ConfigKey& find_key(std::vector<ConfigKey>& keys, TrainConfig& c, const std::string& name,
                     const std::string& where) {
-  for (auto& k : keys)
+  std::vector<std::string> names;
+  for (auto& k : keys) {
     if (k.name == name) return k;
+    names.push_back(k.name);
+  }
+  if (const std::string near = nearest_name(name, names); !near.empty())
+    throw Error("{}: unknown key '{}' (did you mean '{}'?)", where, name, near);
   throw Error("{}: unknown key '{}' (known keys: {})", where, name, known_keys(c));
 }
 
@@ -266,4 +272,4 @@ nn::GPTConfig model_config(const TrainConfig& c, int64_t vocab_size) {
   return m;
 }
 
-}  // namespace lmul::apps
+}  // namespace lmul::train

@@ -3,11 +3,11 @@
 // kind kills the process as if no handler were installed.
 #pragma once
 
-namespace lmul::apps {
+namespace lmul::train {
 
 // Installs the handlers (lmul train does; the in-process tests do not).
 void install_stop_handlers();
 // The signal that asked to stop (SIGINT, SIGTERM), or 0.
 int stop_signal();
 
-}  // namespace lmul::apps
+}  // namespace lmul::train

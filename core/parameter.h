@@ -1,10 +1,11 @@
+// A trainable tensor and its name: what a model exposes and an optimizer updates.
 #pragma once
 #include <string>
 #include <vector>
 
 #include "core/tensor.h"
 
-namespace lmul::nn {
+namespace lmul {
 
 // A trainable tensor under its nanoGPT state_dict name. decay: AdamW weight decay applies
 // (nanoGPT: every parameter with ≥ 2 dimensions — weights and embeddings, not biases or norms).
@@ -15,4 +16,4 @@ struct Parameter {
 };
 using Parameters = std::vector<Parameter>;
 
-}  // namespace lmul::nn
+}  // namespace lmul

@@ -14,10 +14,10 @@
 #include <nlohmann/json.hpp>
 
 #include "core/safetensors.h"
-#include "nn/gpt.h"
+#include "nn/language_model.h"
 #include "optim/adamw.h"
 
-namespace lmul::apps {
+namespace lmul::train {
 
 inline constexpr const char* kCheckpointFormat = "lmul-checkpoint";
 inline constexpr const char* kExportFormat = "lmul-export";  // `lmul export`: inference weights only
@@ -32,7 +32,7 @@ struct TrainState {
 };
 
 // Writes atomically (temporary file, fsync, rename, fsync dir). opt may be null (no moments).
-void save_checkpoint(const std::string& path, nn::GPT& model, optim::AdamW* opt, const TrainState& state,
+void save_checkpoint(const std::string& path, nn::LanguageModel& model, optim::AdamW* opt, const TrainState& state,
                      const nlohmann::ordered_json& config);
 
 struct LoadedCheckpoint {
@@ -60,6 +60,8 @@ struct LoadOptions {
   bool arith_state = false;     // also restore the GEMM sites' arithmetic state (same arithmetic)
 };
 // Loads weights into a model of the same shape (validated, checksum first).
-LoadedCheckpoint load_checkpoint(const std::string& path, nn::GPT& model, const LoadOptions& options = {});
+LoadedCheckpoint load_checkpoint(const std::string& path, nn::LanguageModel& model, const LoadOptions& options = {});
+// The same from a file already read.
+LoadedCheckpoint load_checkpoint(const SafetensorsFile& file, nn::LanguageModel& model, const LoadOptions& options = {});
 
-}  // namespace lmul::apps
+}  // namespace lmul::train

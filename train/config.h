@@ -1,4 +1,4 @@
-// The training configuration: nanoGPT's key names (DESIGN.md §5) plus lmul's [arith] table,
+// The training configuration: nanoGPT's key names (docs/ARCHITECTURE.md §5) plus lmul's [arith] table,
 // read from TOML, overridden by `--set key=value`, validated with one-line errors naming the file,
 // the key, the value and the allowed range.
 #pragma once
@@ -11,7 +11,7 @@
 
 #include "nn/config.h"
 
-namespace lmul::apps {
+namespace lmul::train {
 
 struct TrainConfig {
   // I/O
@@ -76,4 +76,4 @@ nlohmann::ordered_json to_json(TrainConfig& c);
 
 nn::GPTConfig model_config(const TrainConfig& c, int64_t vocab_size);
 
-}  // namespace lmul::apps
+}  // namespace lmul::train

@@ -1,5 +1,6 @@
-#include "apps/resume.h"
+#include "train/resume.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -9,10 +10,10 @@
 
 #include "core/error.h"
 
-namespace lmul::apps {
+namespace lmul::train {
 
 nlohmann::ordered_json resume_changes(const nlohmann::json& saved, const nlohmann::ordered_json& now,
-                                      const std::string& checkpoint) {
+                                      const std::string& checkpoint, const std::vector<std::string>& allowed) {
   for (const char* key : kShapeKeys) {
     const auto old_v = saved.contains(key) ? saved[key] : nlohmann::json();
     const auto new_v = now.contains(key) ? nlohmann::json(now[key]) : nlohmann::json();
@@ -30,6 +31,16 @@ nlohmann::ordered_json resume_changes(const nlohmann::json& saved, const nlohman
   };
   compare("", saved, now);
   if (now.contains("arith")) compare("arith.", saved.value("arith", nlohmann::json::object()), now["arith"]);
+  const bool allow_all = std::find(allowed.begin(), allowed.end(), "all") != allowed.end();
+  for (const auto& [key, v] : changes.items()) {
+    const bool free = std::find_if(std::begin(kFreeResumeKeys), std::end(kFreeResumeKeys),
+                                   [&](const char* k) { return key == k; }) != std::end(kFreeResumeKeys);
+    if (free || allow_all || std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
+    const std::string run_dir = std::filesystem::path(checkpoint).parent_path().parent_path().string();
+    throw Error("{}: cannot resume with {}={}: the run was trained with {}={} (continue it as it was with "
+                "`lmul train {} --resume`, or pass --allow-change {} to change it on purpose)",
+                checkpoint, key, v[1].dump(), key, v[0].dump(), run_dir.empty() ? "RUN_DIR" : run_dir, key);
+  }
   return changes;
 }
 
@@ -57,4 +68,4 @@ void truncate_metrics(const std::string& path, int64_t step) {
   if (ec) throw RuntimeFailure(fmt::format("{}: cannot replace ({})", path, ec.message()));
 }
 
-}  // namespace lmul::apps
+}  // namespace lmul::train

@@ -1,4 +1,4 @@
-#include "apps/progress.h"
+#include "train/progress.h"
 
 #include <unistd.h>
 
@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-namespace lmul::apps {
+namespace lmul::train {
 
 std::string format_duration(double s) {
   if (!std::isfinite(s) || s < 0) return "?";
@@ -19,20 +19,15 @@ std::string format_duration(double s) {
 Progress::Progress(int64_t total, bool enabled)
     : total_(total), enabled_(enabled), tty_(::isatty(STDERR_FILENO) != 0) {}
 
-void Progress::update(int64_t done, const std::string& status, double seconds_per_unit) {
+void Progress::update(int64_t done, const std::string& status, double seconds_per_unit, bool log_line) {
   if (!enabled_) return;
   const std::string eta = format_duration(seconds_per_unit * static_cast<double>(total_ - done));
   if (tty_) {
-    fmt::print(stderr, "\r\033[K{:>{}}/{} {} | ETA {}", done, fmt::formatted_size("{}", total_), total_, status, eta);
+    fmt::print(stderr, "\r\033[K{} | ETA {}", status, eta);
     std::fflush(stderr);
     drawn_ = true;
-  } else {
-    // Without a terminal: a line at every 10 % of the run.
-    const int64_t decile = total_ > 0 ? done * 10 / total_ : 0;
-    if (decile != last_plain_) {
-      last_plain_ = decile;
-      fmt::print(stderr, "{}/{} {} | ETA {}\n", done, total_, status, eta);
-    }
+  } else if (log_line) {
+    fmt::print(stderr, "{} | ETA {}\n", status, eta);
   }
 }
 
@@ -47,4 +42,4 @@ void Progress::finish() {
   drawn_ = false;
 }
 
-}  // namespace lmul::apps
+}  // namespace lmul::train

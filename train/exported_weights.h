@@ -2,12 +2,12 @@
 // the exported, possibly quantised, weights.
 #pragma once
 #include "core/safetensors.h"
-#include "nn/gpt.h"
+#include "nn/language_model.h"
 
-namespace lmul::apps {
+namespace lmul::train {
 
 // Loads an lmul-export file into a model of its config's shape: F32 tensors as they are, packed
 // tensors decoded (code value × scale). Throws lmul::Error naming the file and tensor on a mismatch.
-void load_export(const SafetensorsFile& f, nn::GPT& model);
+void load_export(const SafetensorsFile& f, nn::LanguageModel& model);
 
-}  // namespace lmul::apps
+}  // namespace lmul::train

@@ -1,4 +1,4 @@
-#include "apps/checkpoint.h"
+#include "train/checkpoint.h"
 
 #include <algorithm>
 #include <cstring>
@@ -7,7 +7,7 @@
 
 #include "core/error.h"
 
-namespace lmul::apps {
+namespace lmul::train {
 
 namespace {
 // One header row of the checksum: name, dtype, shape, byte range.
@@ -91,7 +91,7 @@ LoadedCheckpoint parse_checkpoint_meta(const SafetensorsFile& f) {
   return c;
 }
 
-void save_checkpoint(const std::string& path, nn::GPT& model, optim::AdamW* opt, const TrainState& s,
+void save_checkpoint(const std::string& path, nn::LanguageModel& model, optim::AdamW* opt, const TrainState& s,
                      const nlohmann::ordered_json& config) {
   std::vector<SafetensorsOut> t;
   auto& params = model.parameters();
@@ -138,8 +138,12 @@ LoadedCheckpoint read_checkpoint_meta(const std::string& path) {
   return c;
 }
 
-LoadedCheckpoint load_checkpoint(const std::string& path, nn::GPT& model, const LoadOptions& o) {
-  SafetensorsFile f = SafetensorsFile::load(path);
+LoadedCheckpoint load_checkpoint(const std::string& path, nn::LanguageModel& model, const LoadOptions& o) {
+  return load_checkpoint(SafetensorsFile::load(path), model, o);
+}
+
+LoadedCheckpoint load_checkpoint(const SafetensorsFile& f, nn::LanguageModel& model, const LoadOptions& o) {
+  const std::string& path = f.path();
   LoadedCheckpoint c = parse_checkpoint_meta(f);
   if (!checksum_holds(f))
     throw Error("{}: checksum mismatch: the file is corrupt (restore it, or resume from ckpt/best.safetensors)", path);
@@ -187,4 +191,4 @@ LoadedCheckpoint load_checkpoint(const std::string& path, nn::GPT& model, const 
   return c;
 }
 
-}  // namespace lmul::apps
+}  // namespace lmul::train

@@ -1,0 +1,295 @@
+#include "train/trainer.h"
+
+#include <cblas.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include "core/autograd.h"
+#include "core/error.h"
+#include "optim/adamw.h"
+#include "train/batch_source.h"
+#include "train/checkpoint.h"
+#include "train/evaluate.h"
+#include "train/model.h"
+#include "train/progress.h"
+#include "train/resume.h"
+#include "train/signals.h"
+
+namespace lmul::train {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// Everything one run holds between steps.
+struct Run {
+  explicit Run(TrainConfig& config_) : c(config_) {}
+  TrainConfig& c;
+  std::unique_ptr<BatchSource> data;
+  std::unique_ptr<nn::LanguageModel> model;
+  std::unique_ptr<optim::AdamW> opt;
+  optim::LrSchedule schedule;
+  Rng dropout_rng{0};
+  TrainState state;
+  fs::path dir;
+  std::string latest;           // ckpt/latest.safetensors
+  nlohmann::ordered_json config;  // the resolved config, as checkpoints and metrics store it
+  std::ofstream metrics;
+};
+
+void set_threads(int64_t threads) {
+  const int n = threads > 0 ? static_cast<int>(threads) : omp_get_num_procs();
+  omp_set_num_threads(n);
+  openblas_set_num_threads(n);
+}
+
+// The data source, with the vocabulary and block size checked against it; resolves vocab_size.
+std::unique_ptr<BatchSource> open_data(TrainConfig& c) {
+  std::unique_ptr<BatchSource> data = make_batch_source(c);
+  const int64_t vocab = c.vocab_size > 0 ? c.vocab_size : data->vocab_size();
+  if (vocab < data->vocab_size())
+    throw Error("{}: vocab_size={} is smaller than the dataset's {} (set 0 to use the dataset's)", c.source, vocab,
+                data->vocab_size());
+  data->check_block_size(c.block_size, c.source);
+  c.vocab_size = vocab;
+  return data;
+}
+
+// Prepares out_dir. A scratch run never overwrites an existing run unless asked.
+void prepare_run_dir(const TrainConfig& c, const TrainOptions& o) {
+  std::error_code ec;
+  fs::create_directories(fs::path(c.out_dir) / "ckpt", ec);
+  if (ec) throw Error("out_dir '{}': cannot create ({})", c.out_dir, ec.message());
+  if (c.init_from == "scratch" && !o.overwrite &&
+      (fs::exists(fs::path(c.out_dir) / "metrics.jsonl") || fs::exists(fs::path(c.out_dir) / "ckpt/latest.safetensors")))
+    throw Error("out_dir '{}' already holds a run: continue it with `lmul train {} --resume`, or pass --overwrite "
+                "to replace it, or choose another --set out_dir=...", c.out_dir, c.out_dir);
+}
+
+// Continues from ckpt/latest: weights, moments, arithmetic state (same arithmetic only), loader
+// and dropout generators; metrics.jsonl cut back to the checkpoint's step. Returns the config keys
+// that changed, as {key: [old, new]}.
+nlohmann::ordered_json restore(Run& r, const std::vector<std::string>& allowed) {
+  if (!fs::exists(r.latest)) throw Error("{}: no checkpoint to resume from (train from scratch first)", r.latest);
+  const LoadedCheckpoint saved = read_checkpoint_meta(r.latest);
+  nlohmann::ordered_json changes = resume_changes(saved.config, r.config, r.latest, allowed);
+  // The arithmetic state (e.g. scaling histories) belongs to the arithmetic it was saved with.
+  const bool same_arith = saved.config.value("arith", nlohmann::json()) == nlohmann::json(r.config["arith"]);
+  r.state = load_checkpoint(r.latest, *r.model, {r.opt.get(), same_arith}).state;
+  r.data->set_state({r.state.data_rng_seed, r.state.data_rng_counter});
+  r.dropout_rng.set_state(r.state.dropout_rng_seed, r.state.dropout_rng_counter);
+  for (const auto& [k, v] : changes.items())
+    fmt::print(stderr, "lmul train: resume: {} changed from {} to {}\n", k, v[0].dump(), v[1].dump());
+  truncate_metrics((r.dir / "metrics.jsonl").string(), r.state.iter);
+  return changes;
+}
+
+// config.toml (the resolved config) and the metrics header; a resumed run appends a second
+// header saying where it resumed and which keys changed.
+void open_logs(Run& r, bool resuming, const nlohmann::ordered_json& changes) {
+  {
+    std::ofstream f(r.dir / "config.toml");
+    f << to_toml(r.c);
+    if (!f) throw RuntimeFailure(fmt::format("{}: cannot write", (r.dir / "config.toml").string()));
+  }
+  r.metrics.open(r.dir / "metrics.jsonl", resuming ? std::ios::app : std::ios::trunc);
+  if (!r.metrics) throw RuntimeFailure(fmt::format("{}: cannot write", (r.dir / "metrics.jsonl").string()));
+  nlohmann::ordered_json header{{"config", r.config}};
+  if (resuming) {
+    header["resumed_at"] = r.state.iter;
+    header["resume_changes"] = changes;
+  }
+  r.metrics << header.dump() << "\n";
+  r.metrics.flush();
+}
+
+// Data, model and optimizer of a run, fresh or resumed; the run directory and its logs opened.
+Run start_run(TrainConfig& c, const TrainOptions& o) {
+  set_threads(c.threads);
+  Run r(c);
+  r.data = open_data(c);
+  prepare_run_dir(c, o);
+  r.model = make_model(c);
+  r.opt = std::make_unique<optim::AdamW>(
+      r.model->parameters(), optim::AdamWConfig{static_cast<float>(c.beta1), static_cast<float>(c.beta2),
+                                                static_cast<float>(c.eps), static_cast<float>(c.weight_decay)});
+  r.schedule = {static_cast<float>(c.learning_rate), static_cast<float>(c.min_lr), c.warmup_iters, c.lr_decay_iters,
+                c.decay_lr};
+  r.dropout_rng.set_state(static_cast<uint64_t>(c.seed) ^ 0xd409ull, 0);
+  r.dir = c.out_dir;
+  r.latest = (r.dir / "ckpt/latest.safetensors").string();
+  r.config = to_json(c);
+  const bool resuming = c.init_from == "resume";
+  nlohmann::ordered_json changes = nlohmann::ordered_json::object();
+  if (resuming) {
+    changes = restore(r, o.allow_changes);
+  } else {
+    Rng init_rng(static_cast<uint64_t>(c.seed));
+    r.model->init(init_rng);
+  }
+  open_logs(r, resuming, changes);
+  return r;
+}
+
+void save(Run& r, const std::string& path) {
+  const BatchSource::State loader = r.data->state();
+  r.state.data_rng_seed = loader.seed;
+  r.state.data_rng_counter = loader.counter;
+  r.state.dropout_rng_seed = r.dropout_rng.seed();
+  r.state.dropout_rng_counter = r.dropout_rng.counter();
+  save_checkpoint(path, *r.model, r.opt.get(), r.state, r.config);
+}
+
+struct EvalLosses {
+  double train = 0, val = 0;
+};
+
+// nanoGPT's estimate_loss on both splits (the same batches at every evaluation).
+EvalLosses evaluate(Run& r) {
+  const EvalOptions o{r.c.eval_iters, r.c.batch_size, r.c.block_size, r.c.seed};
+  EvalLosses out;
+  out.train = estimate_split_loss(*r.model, *r.data, data::Split::train, o);
+  out.val = estimate_split_loss(*r.model, *r.data, data::Split::val, o);
+  r.model->set_training(true);
+  return out;
+}
+
+struct StepStats {
+  double loss = 0;  // mean over the micro-batches
+  float grad_norm = 0;
+};
+
+// One optimizer step: forward and backward of every micro-batch (gradients accumulate, each loss
+// scaled by 1/steps), the cross-process reduction seam, clipping, AdamW.
+StepStats train_step(Run& r, float lr, GradientReduction* reduction) {
+  const int64_t steps = r.c.gradient_accumulation_steps;
+  r.model->set_training(true);
+  Batch batch;
+  StepStats s;
+  for (int64_t micro = 0; micro < steps; ++micro) {
+    r.data->next_train(r.c.batch_size, r.c.block_size, batch);
+    Tensor loss = r.model->forward(batch.x, r.c.batch_size, r.c.block_size, batch.y, r.dropout_rng).loss;
+    s.loss += loss.item();
+    backward(loss, 1.0f / static_cast<float>(steps));
+  }
+  s.loss /= static_cast<double>(steps);
+  if (reduction) reduction->reduce(r.model->parameters());
+  s.grad_norm = optim::clip_grad_norm(r.model->parameters(), static_cast<float>(r.c.grad_clip));
+  r.opt->step(lr);
+  r.opt->zero_grad();
+  return s;
+}
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::nth_element(v.begin(), v.begin() + static_cast<int64_t>(v.size() / 2), v.end());
+  return v[v.size() / 2];
+}
+
+}  // namespace
+
+TrainResult train(TrainConfig& c, const TrainOptions& o) {
+  Run r = start_run(c, o);
+  const int64_t tokens_per_iter = c.gradient_accumulation_steps * c.batch_size * c.block_size;
+  fmt::print(stderr, "lmul train: {} params ({} non-embedding), {} tokens/iter, {} threads\n",
+             r.model->num_params(false), r.model->num_params(), tokens_per_iter, omp_get_max_threads());
+  fmt::print(stderr, "arith: linear={} attention={} head={} embedding={} backward={}\n", c.arith.linear,
+             c.arith.attention, c.arith.head, c.arith.embedding, c.arith.backward);
+
+  TrainResult result;
+  Progress progress(c.max_iters, !o.quiet);
+  std::vector<double> step_ms;
+  const auto t_start = Clock::now();
+  const int64_t first_iter = r.state.iter;
+  for (int64_t it = r.state.iter; it <= c.max_iters; ++it) {
+    const float lr = r.schedule.at(it);
+    nlohmann::ordered_json line;
+    line["step"] = it;
+    if (it % c.eval_interval == 0 || it == c.max_iters || c.eval_only) {
+      const EvalLosses e = evaluate(r);
+      progress.line(fmt::format("step {}: train loss {:.4f}, val loss {:.4f}", it, e.train, e.val));
+      line["val_loss"] = e.val;
+      line["eval_train_loss"] = e.train;
+      result.final_val_loss = e.val;
+      result.final_train_loss = e.train;
+      const bool improved = e.val < r.state.best_val_loss;
+      r.state.best_val_loss = std::min(r.state.best_val_loss, e.val);
+      r.state.iter = it;
+      if (it > first_iter && (improved || c.always_save_checkpoint)) {
+        save(r, r.latest);
+        if (improved) save(r, (r.dir / "ckpt/best.safetensors").string());  // atomic like latest, never a half copy
+      }
+      if (c.eval_only) {
+        r.metrics << line.dump() << "\n";
+        break;
+      }
+    }
+    if (it == c.max_iters) {  // the final evaluation describes the final weights: no step after it
+      line["lr"] = lr;
+      r.metrics << line.dump() << "\n";
+      break;
+    }
+
+    const auto t0 = Clock::now();
+    const StepStats s = train_step(r, lr, o.gradient_reduction);
+    const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+    step_ms.push_back(ms);
+    if (!std::isfinite(s.loss))
+      throw RuntimeFailure(fmt::format("training diverged at step {}: loss is {} (lower learning_rate, or check the arithmetic)", it, s.loss));
+
+    if (it % c.log_interval == 0 || line.contains("val_loss")) {
+      line["train_loss"] = s.loss;
+      line["lr"] = lr;
+      line["ms_per_step"] = ms;
+      line["tokens_per_s"] = static_cast<double>(tokens_per_iter) / (ms / 1000.0);
+      line["grad_norm"] = s.grad_norm;
+      r.metrics << line.dump() << "\n";
+      r.metrics.flush();
+    }
+    r.state.iter = it + 1;
+    if (const int sig = stop_signal(); sig != 0) {
+      save(r, r.latest);
+      progress.finish();
+      fmt::print(stderr, "lmul train: stopped by {} after step {}; checkpoint written to {}; continue with: "
+                 "lmul train {} --resume\n", sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "a signal",
+                 it, r.latest, c.out_dir);
+      result.iters = r.state.iter;
+      result.best_val_loss = r.state.best_val_loss;
+      result.interrupted = true;
+      return result;
+    }
+    if (c.checkpoint_interval > 0 && (it + 1) % c.checkpoint_interval == 0) save(r, r.latest);
+    const double elapsed = std::chrono::duration<double>(Clock::now() - t_start).count();
+    const double per_iter = elapsed / static_cast<double>(it + 1 - first_iter);
+    // The step and loss as metrics.jsonl logs them (nanoGPT's "iter N: loss X" line).
+    progress.update(it + 1, fmt::format("iter {}/{}: loss {:.4f} | lr {:.2e} | {:.0f} tok/s | {:.1f} ms/step", it,
+                                        c.max_iters, s.loss, lr, static_cast<double>(tokens_per_iter) / (ms / 1000.0), ms),
+                    per_iter, it % c.log_interval == 0);
+  }
+  progress.finish();
+  r.state.iter = std::min(r.state.iter, c.max_iters);
+  if (!c.eval_only) save(r, r.latest);
+  r.metrics.flush();
+  if (!r.metrics) throw RuntimeFailure(fmt::format("{}: write failed", (r.dir / "metrics.jsonl").string()));
+
+  result.iters = r.state.iter;
+  result.best_val_loss = r.state.best_val_loss;
+  result.median_ms_per_step = median(step_ms);
+  if (result.median_ms_per_step > 0)
+    result.tokens_per_s = static_cast<double>(tokens_per_iter) / (result.median_ms_per_step / 1000.0);
+  fmt::print(stderr, "done: {} iterations, val loss {:.4f} (best {:.4f}), median {:.1f} ms/step, {:.0f} tokens/s; run dir {}\n",
+             result.iters, result.final_val_loss, result.best_val_loss, result.median_ms_per_step,
+             result.tokens_per_s, c.out_dir);
+  return result;
+}
+
+}  // namespace lmul::train

@@ -1,0 +1,40 @@
+// The training loop (nanoGPT's train.py): periodic evaluation, AdamW with warmup + cosine,
+// gradient clipping and accumulation, metrics.jsonl, checkpoints, a live progress line.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "core/parameter.h"
+#include "train/config.h"
+
+namespace lmul::train {
+
+// The seam for data-parallel training: called once per optimizer step, after the backward of
+// every local micro-batch and before clipping. An implementation that runs one process per
+// shard of the batch makes every process's gradients the sum over all of them here; with none
+// (a single process), the gradients stay as the micro-batches left them.
+class GradientReduction {
+ public:
+  virtual ~GradientReduction() = default;
+  virtual void reduce(Parameters& params) = 0;
+};
+
+struct TrainOptions {
+  TrainOptions(bool overwrite_ = false, bool quiet_ = false) : overwrite(overwrite_), quiet(quiet_) {}
+  bool overwrite = false;  // allow a scratch run into an out_dir that already holds a run
+  bool quiet = false;      // no progress line
+  GradientReduction* gradient_reduction = nullptr;
+  // Keys that define the experiment and may change on resume all the same ("all": any of them).
+  std::vector<std::string> allow_changes;
+};
+
+struct TrainResult {
+  double final_val_loss = 0, best_val_loss = 0, final_train_loss = 0;
+  int64_t iters = 0;
+  double median_ms_per_step = 0, tokens_per_s = 0;
+  bool interrupted = false;  // stopped by SIGINT/SIGTERM after writing ckpt/latest
+};
+
+TrainResult train(TrainConfig& config, const TrainOptions& options);
+
+}  // namespace lmul::train
