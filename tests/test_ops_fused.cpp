@@ -31,9 +31,11 @@
 #include "core/autograd.h"
 #include "core/ops.h"
 #include "grad_check.h"
+#include "worst_error.h"
 
 using namespace lmul;
 using lmul::testing::random_tensor;
+using lmul::testing::worse;
 
 namespace {
 
@@ -98,8 +100,8 @@ void check_causal_softmax(Tensor att, float scale, const char* what) {
         CHECK(d == 0.0f);
         continue;
       }
-      worst_p = std::max(worst_p, std::abs(p - ref.P[i]) / ref.P_bound[i]);
-      worst_d = std::max(worst_d, std::abs(d - ref.dA[i]) / ref.dA_bound[i]);
+      worst_p = worse(worst_p, std::abs(p - ref.P[i]) / ref.P_bound[i]);
+      worst_d = worse(worst_d, std::abs(d - ref.dA[i]) / ref.dA_bound[i]);
     }
   }
   MESSAGE(fmt::format("causal_softmax {}: |error| / bound P {:.3f} dA {:.3f}", what, worst_p, worst_d));
@@ -160,7 +162,7 @@ void check_cross_entropy(Tensor logits, const std::vector<int32_t>& y, float see
       CHECK(logits.grad()[e] == 0.0f);
       continue;
     }
-    worst_d = std::max(worst_d, std::abs(logits.grad()[e] - ref.dlogits[e]) / ref.d_bound[e]);
+    worst_d = worse(worst_d, std::abs(logits.grad()[e] - ref.dlogits[e]) / ref.d_bound[e]);
   }
   MESSAGE(fmt::format("cross_entropy {}: |error| / bound loss {:.3f} dlogits {:.3f}", what, loss_err, worst_d));
   CHECK(loss_err <= 1.0);

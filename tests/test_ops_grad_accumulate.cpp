@@ -24,9 +24,11 @@
 #include "core/autograd.h"
 #include "core/ops.h"
 #include "grad_check.h"
+#include "worst_error.h"
 
 using namespace lmul;
 using lmul::testing::random_tensor;
+using lmul::testing::worse;
 
 namespace {
 
@@ -52,7 +54,8 @@ double check_accumulates(const OpCase& c) {
   run_backward();
   std::vector<std::vector<float>> fresh;
   for (const Tensor& t : in) {
-    REQUIRE(t.has_grad());
+    CHECK(t.has_grad());  // not REQUIRE: the other rows of the table still run
+    if (!t.has_grad()) return INFINITY;
     fresh.emplace_back(t.grad(), t.grad() + t.numel());
   }
 
@@ -73,7 +76,7 @@ double check_accumulates(const OpCase& c) {
     for (size_t e = 0; e < fresh[k].size(); ++e) {
       const double g0 = old[k][e], g = fresh[k][e];
       const double tolerance = 4.0 * 0x1p-24 * (std::abs(g0) + std::abs(g) + largest_new);
-      worst = std::max(worst, std::abs(in[k].grad()[e] - (g0 + g)) / tolerance);
+      worst = worse(worst, std::abs(in[k].grad()[e] - (g0 + g)) / tolerance);
     }
   }
   return worst;
@@ -139,7 +142,7 @@ TEST_CASE("every op's backward adds to an existing gradient: old + new") {
     CAPTURE(c.name);
     const double e = check_accumulates(c);
     CHECK(e <= 1.0);
-    worst = std::max(worst, e);
+    worst = worse(worst, e);
   }
   MESSAGE(fmt::format("{} op cases accumulate: worst |grad − (old + new)| / tolerance {:.3f}", cases.size(), worst));
 }

@@ -22,9 +22,11 @@
 #include "core/autograd.h"
 #include "core/ops.h"
 #include "grad_check.h"
+#include "worst_error.h"
 
 using namespace lmul;
 using lmul::testing::random_tensor;
+using lmul::testing::worse;
 
 namespace {
 
@@ -94,7 +96,7 @@ double check_product(const char* what, const Values& ours, const Product& ref) {
   double worst = 0;  // |error| / bound
   for (size_t i = 0; i < ours.size(); ++i) {
     const double bound = 2.0 * static_cast<double>(ref.K + 1) * kU * ref.magnitude[i] + 1e-30;
-    worst = std::max(worst, std::abs(ours[i] - ref.c[i]) / bound);
+    worst = worse(worst, std::abs(ours[i] - ref.c[i]) / bound);
   }
   CHECK(worst <= 1.0);
   return worst;
@@ -105,7 +107,7 @@ double check_product(const char* what, const Values& ours, const Product& ref) {
 double relative_distance(const Values& a, const std::vector<double>& b) {
   double d = 0, s = 1e-30;
   for (size_t i = 0; i < a.size(); ++i) {
-    d = std::max(d, std::abs(a[i] - b[i]));
+    d = worse(d, std::abs(a[i] - b[i]));
     s = std::max(s, std::abs(b[i]));
   }
   return d / s;
@@ -254,8 +256,8 @@ TEST_CASE("quantised linear: y, dx, dw are exact products of the quantised opera
       CHECK(b.grad()[j] == doctest::Approx(s).epsilon(1e-6));
     }
     // The exact fp32 gradients of the unquantised operands are far from what the site produced.
-    const double moved = std::max(relative_distance(grad_of(x), product(values_of(dy), values_of(w), N, Cout, Cin).c),
-                                  relative_distance(grad_of(w), product(transposed(values_of(dy), N, Cout), values_of(x), Cout, N, Cin).c));
+    const double moved = worse(relative_distance(grad_of(x), product(values_of(dy), values_of(w), N, Cout, Cin).c),
+                               relative_distance(grad_of(w), product(transposed(values_of(dy), N, Cout), values_of(x), Cout, N, Cin).c));
     MESSAGE(fmt::format("{}: |error| / bound y {:.2f} dx {:.2f} dw {:.2f}; quantisation moves the "
                         "gradients by {:.1e} (relative)", name, ey, edx, edw, moved));
     CHECK(moved > 1e-3);
