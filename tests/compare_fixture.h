@@ -5,35 +5,15 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
-#include <random>
 #include <string>
 #include <vector>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "tests/temp_dir.h"
+
 namespace lmul::test {
-
-// A fresh directory under the system temp dir, removed with everything in it at scope exit.
-class RunsDir {
- public:
-  RunsDir() {
-    std::random_device rd;
-    path_ = std::filesystem::temp_directory_path() / fmt::format("lmul_compare_{:08x}{:08x}", rd(), rd());
-    std::filesystem::create_directories(path_);
-  }
-  ~RunsDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  RunsDir(const RunsDir&) = delete;
-  RunsDir& operator=(const RunsDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  std::filesystem::path path_;
-};
 
 // A resolved config as the trainer writes it: the baby-GPT shape, linear site set, rest exact.
 inline nlohmann::json run_config(const std::string& linear = "exact", long long seed = 1337) {

@@ -11,6 +11,7 @@
 
 using namespace lmul;
 using namespace lmul::testing;
+using lmul::test::TempDir;
 
 namespace {
 void tiny_run(const TempDir& d, const std::string& name, const std::string& n_embd) {

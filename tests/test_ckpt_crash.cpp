@@ -18,6 +18,7 @@
 
 using namespace lmul;
 using namespace lmul::testing;
+using lmul::test::TempDir;
 
 namespace {
 // Starts `lmul ARGS` with stdout and stderr into log; returns its pid.

@@ -18,6 +18,7 @@
 
 using namespace lmul;
 using namespace lmul::testing;
+using lmul::test::TempDir;
 namespace pack = lmul::apps::pack;
 
 TEST_SUITE("ckpt.pack") {

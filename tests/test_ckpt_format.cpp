@@ -14,6 +14,7 @@
 
 using namespace lmul;
 using namespace lmul::testing;
+using lmul::test::TempDir;
 
 namespace {
 std::atomic<uint64_t> total_gemms{0};  // every GEMM of every double: not part of any state

@@ -13,6 +13,7 @@
 
 using namespace lmul;
 using namespace lmul::testing;
+using lmul::test::TempDir;
 
 namespace {
 // Step lines of metrics.jsonl without timings, as text (comparing text compares bits).

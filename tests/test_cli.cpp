@@ -7,6 +7,7 @@
 #include "test_helpers.h"
 
 using namespace lmul::testing;
+using lmul::test::TempDir;
 
 namespace {
 // Exit code 2 and a single "lmul: error: ..." line containing `what`.

@@ -8,7 +8,7 @@
 #include "tests/compare_fixture.h"
 
 using namespace lmul;
-using lmul::test::RunsDir;
+using lmul::test::TempDir;
 
 namespace {
 
@@ -18,8 +18,8 @@ struct Result {
 };
 
 // Runs `lmul ARGS` with stdout and stderr captured into files in tmp.
-Result run_lmul(const RunsDir& tmp, const std::string& args) {
-  const auto out = tmp / "stdout.txt", err = tmp / "stderr.txt";
+Result run_lmul(const TempDir& tmp, const std::string& args) {
+  const auto out = tmp.path() / "stdout.txt", err = tmp.path() / "stderr.txt";
   const std::string cmd = fmt::format("'{}' {} >'{}' 2>'{}'", LMUL_BINARY, args, out.string(), err.string());
   const int status = std::system(cmd.c_str());
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, test::read_text(out), test::read_text(err)};
@@ -31,7 +31,7 @@ std::string q(const std::filesystem::path& p) { return fmt::format("'{}'", p.str
 
 TEST_SUITE("compare") {
 TEST_CASE("lmul compare prints the table and --out writes md, json, svg and html") {
-  RunsDir tmp;
+  TempDir tmp;
   test::write_finished_run(tmp / "exact_s1", test::run_config("exact", 1), 1.9);
   test::write_finished_run(tmp / "exact_s2", test::run_config("exact", 2), 2.0);
   test::write_finished_run(tmp / "lmul", test::run_config("mystery:m=4", 1), 2.1);
@@ -43,31 +43,31 @@ TEST_CASE("lmul compare prints the table and --out writes md, json, svg and html
   CHECK(r.out.find("1.9500 ± 0.0707") != std::string::npos);
   CHECK(r.out.find("+0.1500") != std::string::npos);
   for (const char* f : {"compare.md", "compare.json", "loss.svg", "report.html"})
-    CHECK_MESSAGE(std::filesystem::file_size(tmp / "report" / f) > 100, f);
-  CHECK(test::read_text(tmp / "report" / "compare.md").starts_with("| run | arithmetic |"));
-  CHECK(nlohmann::json::parse(test::read_text(tmp / "report" / "compare.json"))["groups"].size() == 2);
+    CHECK_MESSAGE(std::filesystem::file_size(tmp.path() / "report" / f) > 100, f);
+  CHECK(test::read_text(tmp.path() / "report" / "compare.md").starts_with("| run | arithmetic |"));
+  CHECK(nlohmann::json::parse(test::read_text(tmp.path() / "report" / "compare.json"))["groups"].size() == 2);
 }
 
 TEST_CASE("a missing run dir is a one-line error naming the path, exit 2") {
-  RunsDir tmp;
+  TempDir tmp;
   test::write_finished_run(tmp / "ok", test::run_config(), 1.9);
   const auto r = run_lmul(tmp, fmt::format("compare {} {}", q(tmp / "ok"), q(tmp / "missing")));
   CHECK(r.rc == 2);
-  CHECK(r.err == fmt::format("lmul: error: compare: run dir '{}' does not exist\n", (tmp / "missing").string()));
+  CHECK(r.err == fmt::format("lmul: error: compare: run dir '{}' does not exist\n", (tmp.path() / "missing").string()));
   CHECK(r.out == "");
 }
 
 TEST_CASE("broken lines are warned about on stderr with file:line and the run is still compared") {
-  RunsDir tmp;
+  TempDir tmp;
   test::write_run(tmp / "r", test::run_config(), {test::step_line(0, 4.2, 4.3), "garbage", test::step_line(10, 3.0, 3.1)});
   const auto r = run_lmul(tmp, "compare " + q(tmp / "r"));
   CHECK(r.rc == 0);
-  CHECK(r.err == fmt::format("lmul: warning: {}:3: not valid JSON; line skipped\n", (tmp / "r" / "metrics.jsonl").string()));
+  CHECK(r.err == fmt::format("lmul: warning: {}:3: not valid JSON; line skipped\n", (tmp.path() / "r" / "metrics.jsonl").string()));
   CHECK(r.out.find("3.1000") != std::string::npos);
 }
 
 TEST_CASE("a run with no logged steps is skipped with a warning; if all are, it is an error") {
-  RunsDir tmp;
+  TempDir tmp;
   test::write_run(tmp / "empty", test::run_config(), {});
   test::write_finished_run(tmp / "ok", test::run_config("exact", 2), 1.9);
   const auto some = run_lmul(tmp, fmt::format("compare {} {}", q(tmp / "empty"), q(tmp / "ok")));
@@ -80,7 +80,7 @@ TEST_CASE("a run with no logged steps is skipped with a warning; if all are, it 
 }
 
 TEST_CASE("incomparable setups are compared with a warning on stderr") {
-  RunsDir tmp;
+  TempDir tmp;
   auto deep = test::run_config("exact", 1);
   deep["n_layer"] = 6;
   test::write_finished_run(tmp / "a", test::run_config("exact", 1), 1.9);
@@ -91,17 +91,17 @@ TEST_CASE("incomparable setups are compared with a warning on stderr") {
 }
 
 TEST_CASE("--log-y puts the loss on a log axis and --metric train_loss titles the columns") {
-  RunsDir tmp;
+  TempDir tmp;
   test::write_finished_run(tmp / "a", test::run_config(), 1.9);
   const auto r = run_lmul(tmp, fmt::format("compare {} --log-y --metric train_loss --out {}", q(tmp / "a"), q(tmp / "o")));
   CHECK(r.rc == 0);
   CHECK(r.out.find("final train") != std::string::npos);
   CHECK(r.out.find("1.8800") != std::string::npos);  // the last logged train loss
-  CHECK(test::read_text(tmp / "o" / "loss.svg").find(">loss (log scale)</text>") != std::string::npos);
+  CHECK(test::read_text(tmp.path() / "o" / "loss.svg").find(">loss (log scale)</text>") != std::string::npos);
 }
 
 TEST_CASE("a bad --metric is a usage error, exit 2") {
-  RunsDir tmp;
+  TempDir tmp;
   test::write_finished_run(tmp / "a", test::run_config(), 1.9);
   const auto r = run_lmul(tmp, fmt::format("compare {} --metric loss", q(tmp / "a")));
   CHECK(r.rc == 2);
@@ -109,7 +109,7 @@ TEST_CASE("a bad --metric is a usage error, exit 2") {
 }
 
 TEST_CASE("lmul compare --help describes every option") {
-  RunsDir tmp;
+  TempDir tmp;
   const auto r = run_lmul(tmp, "compare --help");
   CHECK(r.rc == 0);
   for (const char* text : {"run_dirs", "--out", "--log-y", "--metric", "val_loss", "train_loss", "seed"})

@@ -9,7 +9,7 @@
 #include "tests/compare_fixture.h"
 
 using namespace lmul;
-using lmul::test::RunsDir;
+using lmul::test::TempDir;
 
 namespace {
 
@@ -83,7 +83,7 @@ TEST_CASE("mean and sample standard deviation; median") {
 }
 
 TEST_CASE("runs that differ only by seed and out_dir are one group with mean ± std") {
-  RunsDir tmp;
+  TempDir tmp;
   std::vector<std::filesystem::path> dirs;
   const double finals[] = {1.90, 1.92, 1.97};
   for (int s = 0; s < 3; ++s) {
@@ -108,7 +108,7 @@ TEST_CASE("runs that differ only by seed and out_dir are one group with mean ± 
 }
 
 TEST_CASE("Δ vs exact is the difference of group means, and absent without an exact run") {
-  RunsDir tmp;
+  TempDir tmp;
   const auto dirs = std::vector{test::write_finished_run(tmp / "e1", test::run_config("exact", 1), 1.9),
                                 test::write_finished_run(tmp / "e2", test::run_config("exact", 2), 2.0),
                                 test::write_finished_run(tmp / "l1", test::run_config("lmul:m=3", 1), 2.10),
@@ -122,7 +122,7 @@ TEST_CASE("Δ vs exact is the difference of group means, and absent without an e
 }
 
 TEST_CASE("Δ vs exact also pairs runs by seed: mean ± std of the same-seed differences") {
-  RunsDir tmp;
+  TempDir tmp;
   std::vector<std::filesystem::path> dirs;
   const double exact[] = {1.90, 2.00, 2.10}, lmul[] = {1.91, 2.02, 2.13};  // differences 0.01, 0.02, 0.03
   for (int s = 0; s < 3; ++s)
@@ -149,7 +149,7 @@ TEST_CASE("Δ vs exact also pairs runs by seed: mean ± std of the same-seed dif
 }
 
 TEST_CASE("the train_loss metric takes final and best from the logged train loss") {
-  RunsDir tmp;
+  TempDir tmp;
   test::write_run(tmp / "r", test::run_config(), {test::step_line(0, 4.0, 4.1), test::step_line(10, 2.5),
                                                   test::step_line(20, 2.7, 2.9)});
   const auto c = report::compare_runs(read_all({tmp / "r"}), "train_loss");
@@ -159,7 +159,7 @@ TEST_CASE("the train_loss metric takes final and best from the logged train loss
 }
 
 TEST_CASE("the train_loss metric prefers the eval steps' eval_train_loss when logged") {
-  RunsDir tmp;
+  TempDir tmp;
   test::write_run(tmp / "r", test::run_config(),
                   {R"({"step": 0, "train_loss": 4.0, "val_loss": 4.1, "eval_train_loss": 4.05})",
                    test::step_line(10, 2.5), R"({"step": 20, "train_loss": 2.7, "val_loss": 2.9, "eval_train_loss": 2.8})"});
@@ -169,10 +169,10 @@ TEST_CASE("the train_loss metric prefers the eval steps' eval_train_loss when lo
 }
 
 TEST_CASE("runs with the same directory name under different parents are told apart") {
-  RunsDir tmp;
-  const auto c = report::compare_runs(read_all({test::write_finished_run(tmp / "a" / "seed1", test::run_config("exact", 1), 1.9),
-                                                test::write_finished_run(tmp / "b" / "seed1", test::run_config("mystery:m=1", 1), 2.0),
-                                                test::write_finished_run(tmp / "c" / "other", test::run_config("exact", 2), 2.0)}),
+  TempDir tmp;
+  const auto c = report::compare_runs(read_all({test::write_finished_run(tmp.path() / "a" / "seed1", test::run_config("exact", 1), 1.9),
+                                                test::write_finished_run(tmp.path() / "b" / "seed1", test::run_config("mystery:m=1", 1), 2.0),
+                                                test::write_finished_run(tmp.path() / "c" / "other", test::run_config("exact", 2), 2.0)}),
                                       "val_loss");
   CHECK(c.runs[0].name == "a/seed1");
   CHECK(c.runs[1].name == "b/seed1");
@@ -180,7 +180,7 @@ TEST_CASE("runs with the same directory name under different parents are told ap
 }
 
 TEST_CASE("a growing run with no val_loss yet is compared with a warning and no final loss") {
-  RunsDir tmp;
+  TempDir tmp;
   const auto done = test::write_finished_run(tmp / "exact", test::run_config("exact"), 1.9);
   const auto early = test::write_run(tmp / "lmul_early", test::run_config("lmul:m=4"),
                                      {test::step_line(0, 4.2), test::step_line(10, 4.0)});
@@ -194,7 +194,7 @@ TEST_CASE("a growing run with no val_loss yet is compared with a warning and no 
 }
 
 TEST_CASE("a group whose seeds stand at different steps is compared with a warning") {
-  RunsDir tmp;
+  TempDir tmp;
   const auto s1 = test::write_finished_run(tmp / "lmul_s1", test::run_config("lmul:m=4", 1), 1.9);
   const auto s2 = test::write_run(tmp / "lmul_s2", test::run_config("lmul:m=4", 2),
                                   {test::step_line(0, 4.2, 4.2), test::step_line(250, 2.5, 2.6)});
@@ -207,7 +207,7 @@ TEST_CASE("a group whose seeds stand at different steps is compared with a warni
 }
 
 TEST_CASE("a diverged seed makes the group mean NaN but its best is the best before divergence") {
-  RunsDir tmp;
+  TempDir tmp;
   test::write_run(tmp / "r", test::run_config("lmul:m=2"),
                   {R"({"step": 0, "train_loss": 4.2, "val_loss": 4.3})", R"({"step": 250, "train_loss": 3.0, "val_loss": 3.1})",
                    R"({"step": 500, "train_loss": NaN, "val_loss": NaN})"});
@@ -217,7 +217,7 @@ TEST_CASE("a diverged seed makes the group mean NaN but its best is the best bef
 }
 
 TEST_CASE("runs of different setups are compared with a warning naming the keys and runs") {
-  RunsDir tmp;
+  TempDir tmp;
   auto wide = test::run_config("exact", 1);
   wide["n_embd"] = 256;
   auto other_data = test::run_config("lmul:m=4", 1);
@@ -238,7 +238,7 @@ TEST_CASE("runs of different setups are compared with a warning naming the keys 
 }
 
 TEST_CASE("runs of different lengths are separate groups but not a setup warning") {
-  RunsDir tmp;
+  TempDir tmp;
   auto longer = test::run_config("exact", 2);
   longer["max_iters"] = 5000;
   const auto c = report::compare_runs(read_all({test::write_finished_run(tmp / "a", test::run_config("exact", 1), 1.9),
@@ -250,7 +250,7 @@ TEST_CASE("runs of different lengths are separate groups but not a setup warning
 }
 
 TEST_CASE("throughput is the median over the group's logged steps") {
-  RunsDir tmp;
+  TempDir tmp;
   const auto c = report::compare_runs(
       read_all({test::write_run(tmp / "a", test::run_config("exact", 1),
                                 {test::step_line(0, 4, std::nullopt, 100, 10), test::step_line(1, 4, std::nullopt, 300, 30)}),

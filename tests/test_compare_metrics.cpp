@@ -8,11 +8,11 @@
 #include "tests/compare_fixture.h"
 
 using namespace lmul;
-using lmul::test::RunsDir;
+using lmul::test::TempDir;
 
 TEST_SUITE("compare") {
 TEST_CASE("a run dir is read into its config and its steps in order") {
-  RunsDir tmp;
+  TempDir tmp;
   test::write_run(tmp / "exact_s1", test::run_config("exact", 7),
                   {test::step_line(0, 4.2, 4.25), test::step_line(10, 3.9), test::step_line(20, 3.5, 3.6)});
   const auto run = report::read_run(tmp / "exact_s1");
@@ -30,13 +30,13 @@ TEST_CASE("a run dir is read into its config and its steps in order") {
 }
 
 TEST_CASE("a run named with a trailing slash is still named after its directory") {
-  RunsDir tmp;
+  TempDir tmp;
   test::write_run(tmp / "lmul4", test::run_config(), {test::step_line(0, 4.2)});
-  CHECK(report::read_run((tmp / "lmul4").string() + "/").name == "lmul4");
+  CHECK(report::read_run((tmp.path() / "lmul4").string() + "/").name == "lmul4");
 }
 
 TEST_CASE("garbage lines are skipped with a warning naming file and line") {
-  RunsDir tmp;
+  TempDir tmp;
   test::write_run(tmp / "r", test::run_config(),
                   {test::step_line(0, 4.2), "this is not json", "[1, 2]", R"({"train_loss": 3.0})",
                    R"({"step": "ten", "train_loss": 3.0})", R"({"step": 20, "train_loss": "low"})",
@@ -45,7 +45,7 @@ TEST_CASE("garbage lines are skipped with a warning naming file and line") {
   REQUIRE(run.records.size() == 2);
   CHECK(run.records[1].step == 30);
   REQUIRE(run.warnings.size() == 5);
-  const std::string file = (tmp / "r" / "metrics.jsonl").string();
+  const std::string file = (tmp.path() / "r" / "metrics.jsonl").string();
   CHECK(run.warnings[0] == file + ":3: not valid JSON; line skipped");
   CHECK(run.warnings[1].find(file + ":4: not a JSON object") == 0);
   CHECK(run.warnings[2].find(":5: no \"step\" field") != std::string::npos);
@@ -54,7 +54,7 @@ TEST_CASE("garbage lines are skipped with a warning naming file and line") {
 }
 
 TEST_CASE("a truncated last line of a growing file is skipped and called unfinished") {
-  RunsDir tmp;
+  TempDir tmp;
   test::write_run(tmp / "r", test::run_config(), {test::step_line(0, 4.2), R"({"step": 10, "train_lo)"},
                   /*last_newline=*/false);
   const auto run = report::read_run(tmp / "r");
@@ -64,7 +64,7 @@ TEST_CASE("a truncated last line of a growing file is skipped and called unfinis
 }
 
 TEST_CASE("a diverged loss written as NaN, Infinity or null is read as NaN, not dropped") {
-  RunsDir tmp;
+  TempDir tmp;
   test::write_run(tmp / "r", test::run_config(),
                   {R"({"step": 0, "train_loss": 4.2, "val_loss": NaN})", R"({"step": 10, "train_loss": Infinity})",
                    R"({"step": 20, "train_loss": null})"});
@@ -77,7 +77,7 @@ TEST_CASE("a diverged loss written as NaN, Infinity or null is read as NaN, not 
 }
 
 TEST_CASE("NaN inside a string is text, not a number") {
-  RunsDir tmp;
+  TempDir tmp;
   test::write_run(tmp / "r", nullptr,
                   {R"({"config": {"dataset": "NaN \" Infinity", "dropout": NaN}})", test::step_line(0, 4.2)});
   const auto run = report::read_run(tmp / "r");
@@ -87,7 +87,7 @@ TEST_CASE("NaN inside a string is text, not a number") {
 }
 
 TEST_CASE("a resumed run's re-logged steps replace the earlier ones from that step on") {
-  RunsDir tmp;
+  TempDir tmp;
   test::write_run(tmp / "r", test::run_config(),
                   {test::step_line(0, 4.0), test::step_line(10, 3.0), test::step_line(20, 2.0),
                    test::step_line(10, 3.3), test::step_line(20, 2.2), test::step_line(30, 1.9)});
@@ -99,7 +99,7 @@ TEST_CASE("a resumed run's re-logged steps replace the earlier ones from that st
 }
 
 TEST_CASE("an eval line logged apart from the train line of the same step is merged into it") {
-  RunsDir tmp;
+  TempDir tmp;
   test::write_run(tmp / "r", test::run_config(), {test::step_line(250, 2.0), R"({"step": 250, "val_loss": 2.1})"});
   const auto run = report::read_run(tmp / "r");
   REQUIRE(run.records.size() == 1);
@@ -108,9 +108,9 @@ TEST_CASE("an eval line logged apart from the train line of the same step is mer
 }
 
 TEST_CASE("without a header line the config comes from config.toml") {
-  RunsDir tmp;
+  TempDir tmp;
   test::write_run(tmp / "r", nullptr, {test::step_line(0, 4.2)});
-  std::ofstream(tmp / "r" / "config.toml") << "seed = 5\nn_layer = 4\n[arith]\nlinear = \"lmul:m=4\"\n";
+  std::ofstream(tmp.path() / "r" / "config.toml") << "seed = 5\nn_layer = 4\n[arith]\nlinear = \"lmul:m=4\"\n";
   const auto run = report::read_run(tmp / "r");
   CHECK(run.config["seed"] == 5);
   CHECK(run.config["arith"]["linear"] == "lmul:m=4");
@@ -118,7 +118,7 @@ TEST_CASE("without a header line the config comes from config.toml") {
 }
 
 TEST_CASE("without a header or config.toml the run is read with a warning") {
-  RunsDir tmp;
+  TempDir tmp;
   test::write_run(tmp / "r", nullptr, {test::step_line(0, 4.2)});
   const auto run = report::read_run(tmp / "r");
   CHECK(run.records.size() == 1);
@@ -127,8 +127,8 @@ TEST_CASE("without a header or config.toml the run is read with a warning") {
 }
 
 TEST_CASE("a missing run dir, a file or a dir without metrics.jsonl is a one-line error naming the path") {
-  RunsDir tmp;
-  const std::string missing = (tmp / "no_such_run").string();
+  TempDir tmp;
+  const std::string missing = (tmp.path() / "no_such_run").string();
   CHECK_THROWS_WITH_AS(report::read_run(missing), ("compare: run dir '" + missing + "' does not exist").c_str(), Error);
   std::ofstream(tmp / "file") << "x";
   CHECK_THROWS_WITH_AS(report::read_run(tmp / "file"), doctest::Contains("is not a directory"), Error);
@@ -137,7 +137,7 @@ TEST_CASE("a missing run dir, a file or a dir without metrics.jsonl is a one-lin
 }
 
 TEST_CASE("a metrics.jsonl with only the header gives a run with no records") {
-  RunsDir tmp;
+  TempDir tmp;
   test::write_run(tmp / "r", test::run_config(), {});
   const auto run = report::read_run(tmp / "r");
   CHECK(run.records.empty());

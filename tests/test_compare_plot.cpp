@@ -12,7 +12,7 @@
 #include "tests/compare_fixture.h"
 
 using namespace lmul;
-using lmul::test::RunsDir;
+using lmul::test::TempDir;
 
 namespace {
 
@@ -54,7 +54,7 @@ std::string xml_problem(const std::string& xml) {
   return open.empty() ? "" : "unclosed <" + open.back() + ">";
 }
 
-report::Comparison three_arithmetics(const RunsDir& tmp) {
+report::Comparison three_arithmetics(const TempDir& tmp) {
   std::vector<report::RunMetrics> runs;
   for (int s = 1; s <= 2; ++s)
     runs.push_back(report::read_run(test::write_finished_run(tmp / fmt::format("exact_s{}", s), test::run_config("exact", s), 1.9)));
@@ -109,7 +109,7 @@ TEST_CASE("a log axis uses 1-2-5 decade ticks over decades and nice ticks within
 }
 
 TEST_CASE("the loss svg is well formed with a line per run, a mean per seed group and a legend entry per arithmetic") {
-  RunsDir tmp;
+  TempDir tmp;
   const auto c = three_arithmetics(tmp);
   const auto fig = report::loss_figure(c, {});
   REQUIRE(fig.panels.size() == 3);
@@ -134,7 +134,7 @@ TEST_CASE("the loss svg is well formed with a line per run, a mean per seed grou
 }
 
 TEST_CASE("the Δ panel plots each run's val loss minus its same-seed exact run's, and their mean") {
-  RunsDir tmp;
+  TempDir tmp;
   const auto c = three_arithmetics(tmp);
   const auto fig = report::loss_figure(c, {});
   REQUIRE(fig.panels.size() == 3);
@@ -155,7 +155,7 @@ TEST_CASE("the Δ panel plots each run's val loss minus its same-seed exact run'
 }
 
 TEST_CASE("seeds of one arithmetic share a colour; exact is black") {
-  RunsDir tmp;
+  TempDir tmp;
   const auto c = three_arithmetics(tmp);
   const auto fig = report::loss_figure(c, {});
   const auto& val = fig.panels[1].series;
@@ -184,7 +184,7 @@ TEST_CASE("a NaN breaks a curve into two lines and --log-y labels the axis") {
 }
 
 TEST_CASE("a diverging run's spike leaves the frame instead of stretching the loss axis") {
-  RunsDir tmp;
+  TempDir tmp;
   std::vector<report::RunMetrics> runs;
   runs.push_back(report::read_run(test::write_finished_run(tmp / "ok", test::run_config(), 1.9)));
   runs.push_back(report::read_run(test::write_run(tmp / "bad", test::run_config("mystery:m=1"),
@@ -198,7 +198,7 @@ TEST_CASE("a diverging run's spike leaves the frame instead of stretching the lo
 }
 
 TEST_CASE("past ten colours, groups repeat a colour with a dash pattern") {
-  RunsDir tmp;
+  TempDir tmp;
   std::vector<report::RunMetrics> runs;
   for (int i = 0; i < 12; ++i)
     runs.push_back(report::read_run(test::write_finished_run(tmp / fmt::format("r{}", i), test::run_config(fmt::format("mystery:m={}", i)), 2.0)));
@@ -209,7 +209,7 @@ TEST_CASE("past ten colours, groups repeat a colour with a dash pattern") {
 }
 
 TEST_CASE("a comparison where no run has evaluated yet plots the training panel alone") {
-  RunsDir tmp;
+  TempDir tmp;
   std::vector<report::RunMetrics> runs;
   runs.push_back(report::read_run(test::write_run(tmp / "early", test::run_config(), {test::step_line(0, 4.2), test::step_line(10, 4.0)})));
   const auto fig = report::loss_figure(report::compare_runs(std::move(runs), "val_loss"), {});
@@ -218,7 +218,7 @@ TEST_CASE("a comparison where no run has evaluated yet plots the training panel 
 }
 
 TEST_CASE("report.html is self-contained: inline svg and css, no scripts, nothing fetched") {
-  RunsDir tmp;
+  TempDir tmp;
   const auto c = three_arithmetics(tmp);
   const std::string svg = report::loss_figure_svg(c, {});
   const std::string html = report::html_report(c, report::compare_table(c), svg);

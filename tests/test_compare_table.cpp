@@ -8,11 +8,11 @@
 #include "tests/compare_fixture.h"
 
 using namespace lmul;
-using lmul::test::RunsDir;
+using lmul::test::TempDir;
 
 namespace {
 
-report::Comparison two_groups(const RunsDir& tmp) {
+report::Comparison two_groups(const TempDir& tmp) {
   std::vector<report::RunMetrics> runs;
   runs.push_back(report::read_run(test::write_finished_run(tmp / "exact_s1", test::run_config("exact", 1), 1.90)));
   runs.push_back(report::read_run(test::write_finished_run(tmp / "exact_s2", test::run_config("exact", 2), 2.00)));
@@ -41,7 +41,7 @@ TEST_CASE("a statistic reads mean ± std, or the single value, or a dash") {
 }
 
 TEST_CASE("the table has a row per group with n, mean ± std, Δ and medians") {
-  RunsDir tmp;
+  TempDir tmp;
   const auto t = report::compare_table(two_groups(tmp));
   CHECK(t.header == std::vector<std::string>{"run", "arithmetic", "seed", "n", "final val", "best val",
                                              "Δ vs exact", "steps", "tokens/s", "ms/step"});
@@ -70,7 +70,7 @@ TEST_CASE("markdown is a pipe table with numbers right-aligned and pipes escaped
 }
 
 TEST_CASE("compare.json keeps every run and group with unrounded numbers") {
-  RunsDir tmp;
+  TempDir tmp;
   const auto j = report::compare_json(two_groups(tmp));
   CHECK(j["metric"] == "val_loss");
   REQUIRE(j["runs"].size() == 3);

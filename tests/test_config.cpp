@@ -6,7 +6,7 @@
 
 using namespace lmul;
 using namespace lmul::train;
-using lmul::testing::TempDir;
+using lmul::test::TempDir;
 using lmul::testing::write_file;
 
 namespace {

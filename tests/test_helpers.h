@@ -1,4 +1,4 @@
-// Shared test fixtures: temporary directories, running the lmul binary, a prepared dataset.
+// Shared test fixtures: running the lmul binary, a prepared dataset (temporary directories: temp_dir.h).
 #pragma once
 #include <sys/wait.h>
 
@@ -9,22 +9,9 @@
 #include <string>
 
 #include "data/char_prepare.h"
+#include "tests/temp_dir.h"
 
 namespace lmul::testing {
-
-// A fresh directory under the system temp dir, removed at scope exit.
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/lmul_test_XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
 
 inline void write_file(const std::string& path, const std::string& text) {
   std::ofstream(path, std::ios::binary) << text;
@@ -56,13 +43,13 @@ inline std::string shakespeare() { return std::string(LMUL_SHARED_DIR) + "/data/
 
 // Tiny Shakespeare prepared at char level once per test binary run.
 inline const std::string& shakespeare_char_dir() {
-  static TempDir dir;
+  static test::TempDir dir;
   static bool done = false;
   if (!done) {
-    data::prepare_char(shakespeare(), dir.path.string());
+    data::prepare_char(shakespeare(), dir.str());
     done = true;
   }
-  static std::string p = dir.path.string();
+  static std::string p = dir.str();
   return p;
 }
 

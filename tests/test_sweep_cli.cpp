@@ -19,6 +19,7 @@
 #include "test_helpers.h"
 
 using namespace lmul::testing;
+using lmul::test::TempDir;
 namespace fs = std::filesystem;
 
 namespace {

@@ -14,7 +14,7 @@
 
 using namespace lmul;
 using namespace lmul::apps::sweep;
-using lmul::testing::TempDir;
+using lmul::test::TempDir;
 using lmul::testing::write_file;
 
 namespace {
@@ -181,9 +181,9 @@ TEST_CASE("two entries naming the same run, or resolving to the same arithmetic,
 
 TEST_CASE("a run dir without a checkpoint is fresh, even with metrics from a stopped start") {
   TempDir d;
-  std::filesystem::create_directories(d.path / "r");
+  std::filesystem::create_directories(d.path() / "r");
   write_file(d / "r/metrics.jsonl", "{\"config\": {}}\n{\"step\": 0, \"val_loss\": 4.1}\n");
-  CHECK(run_status(d.path / "r", 10).state == RunState::fresh);
-  CHECK(run_status(d.path / "missing", 10).state == RunState::fresh);
+  CHECK(run_status(d.path() / "r", 10).state == RunState::fresh);
+  CHECK(run_status(d.path() / "missing", 10).state == RunState::fresh);
 }
 }

@@ -9,6 +9,7 @@
 
 using namespace lmul;
 using namespace lmul::testing;
+using lmul::test::TempDir;
 
 namespace {
 // The loss fields of metrics.jsonl (timings excluded), as text: comparing text compares bits.
