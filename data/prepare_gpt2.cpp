@@ -6,11 +6,13 @@
 #include <chrono>
 #include <exception>
 #include <filesystem>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
 #include "data/archive_reader.h"
+#include "data/bounded_queue.h"
 #include "data/bpe_tokenizer.h"
 #include "data/document_split.h"
 #include "data/document_stream.h"
@@ -177,56 +179,109 @@ PrepareGpt2Result prepare_gpt2(const PrepareGpt2Options& opt) {
   SplitWriter writer(train, val, fraction, opt.seed, by_chars);
 
   const int workers = opt.workers > 0 ? opt.workers : omp_get_max_threads();
-  const size_t batch_budget = opt.batch_bytes > 0 ? opt.batch_bytes : std::max<size_t>(size_t{32} << 20, size_t(workers) * (8 << 20));
-  PrepareProgress progress;
+  const size_t batch_budget =
+      opt.batch_bytes > 0 ? opt.batch_bytes : std::max<size_t>(size_t{32} << 20, size_t(workers) * (4 << 20));
+  PrepareProgress progress;  // the writing thread's until it has ended
   progress.bytes_total = docs.total_bytes();
   uint64_t skipped_in_workers = 0;
-  std::vector<WorkUnit> batch;
-  std::vector<UnitResult> results;
-  std::vector<std::exception_ptr> errors;
-  size_t batch_cost = 0;
 
-  auto flush = [&] {
-    if (batch.empty()) return;
-    results.assign(batch.size(), {});
-    errors.assign(batch.size(), nullptr);
-    const double parallel_start = elapsed();
+  // Three stages overlap: a reading thread walks the inputs into batches (and decompresses what is
+  // not handed on whole), this thread decompresses and tokenises each batch with the workers, a
+  // writing thread appends the ids in input order. Queues of depth 1: at most about five batches
+  // are in memory (one being read, one queued, one tokenised, one queued, one being written).
+  struct Batch {
+    std::vector<WorkUnit> units;
+    std::vector<UnitResult> results;
+    uint64_t bytes_done = 0;
+  };
+  struct Cancelled {};
+  BoundedQueue<Batch> to_tokenise(1), to_write(1);
+  std::exception_ptr read_error, tokenise_error, write_error;
+
+  std::thread reader([&] {
+    try {
+      Batch batch;
+      size_t cost = 0;
+      auto send = [&] {
+        batch.bytes_done = docs.bytes_done();
+        if (!to_tokenise.push(std::move(batch))) throw Cancelled{};
+        batch = Batch{};
+        cost = 0;
+      };
+      docs.run([&](WorkUnit&& u) {
+        // A whole archive member costs about its decompressed size (xz/zstd text: ~3-4x).
+        cost += u.kind == WorkUnit::Kind::archive ? 4 * u.bytes.size() : u.bytes.size();
+        batch.units.push_back(std::move(u));
+        if (cost >= batch_budget || batch.units.size() >= 16384) send();
+      }, fraction, opt.whole_member_bytes);
+      if (!batch.units.empty()) send();
+    } catch (const Cancelled&) {
+    } catch (...) {
+      read_error = std::current_exception();
+    }
+    to_tokenise.close();
+  });
+
+  std::thread writing([&] {
+    try {
+      Batch batch;
+      while (to_write.pop(batch)) {
+        for (const UnitResult& r : batch.results) {
+          writer.add(r);
+          skipped_in_workers += r.skipped_members;
+          progress.text_bytes += r.text_bytes;
+        }
+        progress.bytes_done = batch.bytes_done;
+        progress.train_tokens = train.count();
+        progress.val_tokens = val.count();
+        progress.documents_done = writer.documents;
+        progress.seconds = elapsed();
+        if (opt.progress) opt.progress(progress);
+      }
+    } catch (...) {
+      write_error = std::current_exception();
+      to_write.close();  // the next push fails: stop tokenising
+    }
+  });
+
+  double parallel_seconds = 0;
+  try {
+    for (Batch batch; to_tokenise.pop(batch);) {
+      std::vector<std::exception_ptr> errors(batch.units.size());
+      batch.results.assign(batch.units.size(), {});
+      const double parallel_start = elapsed();
 #pragma omp parallel num_threads(workers)
-    {
-      UnitTokenizer unit_tok(tok, opt.cleanup, !by_chars);
+      {
+        UnitTokenizer unit_tok(tok, opt.cleanup, !by_chars);
 #pragma omp for schedule(dynamic, 1)
-      for (size_t i = 0; i < batch.size(); ++i) {
-        try {
-          unit_tok.run(batch[i], results[i]);
-        } catch (...) {
-          errors[i] = std::current_exception();
+        for (size_t i = 0; i < batch.units.size(); ++i) {
+          try {
+            unit_tok.run(batch.units[i], batch.results[i]);
+          } catch (...) {
+            errors[i] = std::current_exception();
+          }
         }
       }
+      parallel_seconds += elapsed() - parallel_start;
+      auto first_error = std::find_if(errors.begin(), errors.end(), [](const auto& e) { return e != nullptr; });
+      if (first_error != errors.end()) {
+        tokenise_error = *first_error;  // the first in input order: the batches before it are written
+        break;
+      }
+      batch.units.clear();  // the text is no longer needed while the ids wait for the writer
+      if (!to_write.push(std::move(batch))) break;
     }
-    progress.parallel_seconds += elapsed() - parallel_start;
-    for (size_t i = 0; i < batch.size(); ++i) {
-      if (errors[i]) std::rethrow_exception(errors[i]);
-      writer.add(results[i]);
-      skipped_in_workers += results[i].skipped_members;
-      progress.text_bytes += results[i].text_bytes;
-    }
-    batch.clear();
-    batch_cost = 0;
-    progress.bytes_done = docs.bytes_done();
-    progress.train_tokens = train.count();
-    progress.val_tokens = val.count();
-    progress.documents_done = writer.documents;
-    progress.seconds = elapsed();
-    if (opt.progress) opt.progress(progress);
-  };
-
-  docs.run([&](WorkUnit&& u) {
-    // A whole archive member costs about its decompressed size (xz/zstd text: ~3-4x).
-    batch_cost += u.kind == WorkUnit::Kind::archive ? 4 * u.bytes.size() : u.bytes.size();
-    batch.push_back(std::move(u));
-    if (batch_cost >= batch_budget || batch.size() >= 16384) flush();
-  }, fraction, opt.whole_member_bytes);
-  flush();
+  } catch (...) {  // out of memory: the threads must still be joined
+    tokenise_error = std::current_exception();
+  }
+  to_tokenise.close();  // stops the reader when tokenising ended early
+  to_write.close();     // the writer finishes what it has
+  reader.join();
+  writing.join();
+  // The earliest failure in input order: a batch being tokenised precedes what the reader was on.
+  for (const auto& e : {tokenise_error, write_error, read_error})
+    if (e) std::rethrow_exception(e);
+  progress.parallel_seconds = parallel_seconds;
   writer.finish();
 
   PrepareGpt2Result r;

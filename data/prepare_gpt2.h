@@ -3,10 +3,10 @@
 // order) and OUT/meta.json. Inputs (text, .jsonl, directories, nested tar/xz/gz/zst/bz2
 // archives) and the split: document_stream.h, document_split.h.
 //
-// Streams: units of input are gathered into batches of bounded size, each batch is decompressed
-// (archive members) and tokenised in parallel (OpenMP), and the ids are written in input order, so
-// memory stays bounded by the batch whatever the corpus size, and the output does not depend on
-// the thread count or batch size. Outputs are written under temporary names and renamed at the
+// Streams: a reading thread gathers units of input into batches of bounded size, the calling
+// thread decompresses (archive members) and tokenises each batch in parallel (OpenMP), a writing
+// thread appends the ids in input order; the three overlap. Memory stays bounded by a few batches
+// whatever the corpus size, and the output does not depend on the thread count or batch size. Outputs are written under temporary names and renamed at the
 // end; meta.json (with the counts and each file's CRC-32) is written last, after the old one is
 // removed: an interrupted run leaves *.tmp files (truncated by the next run), never a train.bin or
 // val.bin that meta.json vouches for but that is incomplete.
@@ -23,7 +23,7 @@ struct PrepareProgress {
   uint64_t text_bytes = 0;                   // document bytes tokenised (after decompression)
   uint64_t train_tokens = 0, val_tokens = 0, documents_done = 0;
   double seconds = 0;           // since the vocabulary was loaded
-  double parallel_seconds = 0;  // of those, in the parallel decompress-and-tokenise phases
+  double parallel_seconds = 0;  // of those, in the parallel decompress-and-tokenise phases (final totals only)
 };
 
 enum class TextCleanup { none, hf_openwebtext };
