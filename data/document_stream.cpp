@@ -1,12 +1,14 @@
 #include "data/document_stream.h"
 
 #include <algorithm>
-#include <cmath>
-#include <cstring>
+#include <array>
+#include <cctype>
 #include <filesystem>
 
 #include "core/error.h"
+#include "data/archive_reader.h"
 #include "data/bpe_pretokenize.h"
+#include "data/mapped_file.h"
 
 namespace lmul::data {
 namespace fs = std::filesystem;
@@ -17,51 +19,185 @@ bool is_blank_line(std::string_view line) {
 
 namespace {
 
-uint64_t count_jsonl_documents(const MappedFile& f) {
-  std::string_view all(reinterpret_cast<const char*>(f.data()), f.size());
-  uint64_t n = 0;
-  for (size_t pos = 0; pos < all.size();) {
-    size_t nl = all.find('\n', pos);
-    size_t end = nl == std::string_view::npos ? all.size() : nl;
-    if (!is_blank_line(all.substr(pos, end - pos))) ++n;
-    pos = end + 1;
-  }
+constexpr std::array kCompressed = {".xz", ".gz", ".zst", ".zstd", ".bz2", ".lzma", ".lz4", ".z"};
+constexpr std::array kTar = {".tar", ".tgz", ".taz", ".txz", ".tbz", ".tbz2", ".tzst", ".tlz"};
+constexpr std::array kUnsupported = {".zip", ".7z", ".rar"};
+constexpr const char* kSupported = "tar (nested), xz, gzip, zstd, bzip2, lzma, lz4";
+
+enum class NameKind { text, jsonl, archive, unsupported, other };
+
+std::string lower(std::string_view s) {
+  std::string r(s);
+  for (auto& c : r) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return r;
+}
+
+template <size_t N>
+bool ends_with_any(const std::string& name, const std::array<const char*, N>& suffixes, size_t* len = nullptr) {
+  for (const char* s : suffixes)
+    if (name.ends_with(s)) {
+      if (len) *len = std::char_traits<char>::length(s);
+      return true;
+    }
+  return false;
+}
+
+// The name without its compression suffixes ("pile.jsonl.zst" -> "pile.jsonl"), lower case.
+std::string strip_compression(std::string_view name) {
+  std::string n = lower(name);
+  for (size_t len; ends_with_any(n, kCompressed, &len);) n.erase(n.size() - len);
   return n;
 }
 
-// Byte offset of character number n (a character = a byte that is no UTF-8 continuation byte).
-size_t char_offset(const MappedFile& f, uint64_t n) {
-  for (size_t i = 0; i < f.size(); ++i)
-    if ((f.data()[i] & 0xC0) != 0x80 && n-- == 0) return i;
-  return f.size();
+NameKind classify(std::string_view name) {
+  const std::string n = lower(name);
+  if (ends_with_any(n, kCompressed) || ends_with_any(n, kTar)) return NameKind::archive;
+  if (ends_with_any(n, kUnsupported)) return NameKind::unsupported;
+  if (n.ends_with(".jsonl")) return NameKind::jsonl;
+  if (n.ends_with(".txt")) return NameKind::text;
+  return NameKind::other;
+}
+
+[[noreturn]] void unsupported(const std::string& where) {
+  throw Error("{}: unsupported archive format; lmul reads {} (convert it, e.g. unzip and tar it)", where, kSupported);
+}
+
+// One document read from an archive entry in pieces of about kChunkBytes, cut where the
+// pre-tokenizer gives the same pieces (pretoken_safe_split), so memory stays bounded for any size.
+void read_text_entry(ArchiveReader& r, int64_t size, const std::shared_ptr<const std::string>& origin,
+                     const UnitSink& emit) {
+  constexpr size_t kChunk = DocumentStream::kChunkBytes;
+  const size_t block = size >= 0 ? std::min<size_t>(static_cast<size_t>(size) + 1, kChunk) : size_t{1} << 16;
+  auto doc = std::make_shared<std::string>();
+  bool first = true;
+  auto emit_piece = [&](std::shared_ptr<std::string> piece, bool eot) {
+    WorkUnit u;
+    u.kind = WorkUnit::Kind::text;
+    u.bytes = *piece;
+    u.first = first;
+    u.eot = eot;
+    u.keep = std::move(piece);
+    u.origin = origin;
+    emit(std::move(u));
+    first = false;
+  };
+  for (;;) {
+    const size_t at = doc->size();
+    doc->resize(at + block);
+    const size_t got = r.read(doc->data() + at, block);
+    doc->resize(at + got);
+    if (got == 0) break;
+    while (doc->size() > 2 * kChunk) {
+      const size_t cut = pretoken_safe_split(*doc, kChunk);
+      if (cut >= doc->size()) break;  // no safe cut yet: read on
+      emit_piece(std::make_shared<std::string>(doc->substr(0, cut)), false);
+      doc->erase(0, cut);
+    }
+  }
+  emit_piece(std::move(doc), true);
+}
+
+void emit_jsonl_line(std::string_view line, uint64_t line_no, const std::shared_ptr<const std::string>& origin,
+                     const UnitSink& emit) {
+  if (is_blank_line(line)) return;
+  auto owned = std::make_shared<std::string>(line);
+  WorkUnit u;
+  u.kind = WorkUnit::Kind::jsonl;
+  u.bytes = *owned;
+  u.eot = true;
+  u.keep = std::move(owned);
+  u.origin = origin;
+  u.line = line_no;
+  emit(std::move(u));
+}
+
+void read_jsonl_entry(ArchiveReader& r, const std::shared_ptr<const std::string>& origin, const UnitSink& emit) {
+  constexpr size_t kBlock = size_t{1} << 20;
+  std::string buf;
+  uint64_t line_no = 0;
+  for (;;) {
+    const size_t at = buf.size();
+    buf.resize(at + kBlock);
+    const size_t got = r.read(buf.data() + at, kBlock);
+    buf.resize(at + got);
+    size_t pos = 0;
+    for (size_t nl; (nl = buf.find('\n', pos)) != std::string::npos; pos = nl + 1)
+      emit_jsonl_line(std::string_view(buf).substr(pos, nl - pos), ++line_no, origin, emit);
+    buf.erase(0, pos);
+    if (got == 0) break;
+  }
+  if (!buf.empty()) emit_jsonl_line(buf, ++line_no, origin, emit);
 }
 
 }  // namespace
 
-DocumentStream::DocumentStream(const std::vector<std::string>& inputs, double val_fraction) {
-  if (inputs.empty()) throw Error("[prepare] no input given; pass --input FILE|DIR|FILE.jsonl");
-  if (!(val_fraction >= 0.0 && val_fraction < 1.0))
-    throw Error("[prepare] --val-fraction {} is outside [0, 1)", val_fraction);
-  bool single_text = false;
+void walk_archive(ArchiveReader& r, const UnitSink& emit, size_t whole_member_bytes, uint64_t* skipped) {
+  ArchiveEntry e;
+  while (r.next_entry(e)) {
+    if (r.is_raw()) {  // no tar inside: the one entry is the decompressed stream
+      if (r.is_uncompressed())
+        throw Error("{}: neither a tar archive nor a compressed file (truncated or corrupt?); lmul reads {}",
+                    r.name(), kSupported);
+      const std::string base = strip_compression(fs::path(r.name()).filename().string());
+      if (ends_with_any(base, kTar)) throw Error("{}: not a tar archive after decompression (corrupt?)", r.name());
+      auto origin = std::make_shared<const std::string>(r.name());
+      if (base.ends_with(".jsonl")) read_jsonl_entry(r, origin, emit);
+      else read_text_entry(r, -1, origin, emit);
+      continue;
+    }
+    if (!e.regular) continue;  // directories, links
+    auto origin = std::make_shared<const std::string>(r.name() + "/" + e.name);
+    switch (classify(e.name)) {
+      case NameKind::text: read_text_entry(r, e.size, origin, emit); break;
+      case NameKind::jsonl: read_jsonl_entry(r, origin, emit); break;
+      case NameKind::archive:
+        if (e.size >= 0 && static_cast<uint64_t>(e.size) <= whole_member_bytes) {
+          auto bytes = std::make_shared<std::string>();
+          bytes->reserve(static_cast<size_t>(e.size));
+          r.read_all(*bytes);
+          WorkUnit u;
+          u.kind = WorkUnit::Kind::archive;
+          u.bytes = *bytes;
+          u.keep = std::move(bytes);
+          u.origin = origin;
+          emit(std::move(u));
+        } else {
+          auto inner = ArchiveReader::open_entry(r, *origin);
+          walk_archive(*inner, emit, whole_member_bytes, skipped);
+        }
+        break;
+      case NameKind::unsupported: unsupported(*origin);
+      case NameKind::other: ++*skipped; break;
+    }
+  }
+}
+
+DocumentStream::DocumentStream(const std::vector<std::string>& inputs) {
+  if (inputs.empty()) throw Error("[prepare] no input given; pass --input FILE|DIR|FILE.jsonl|ARCHIVE");
+  auto kind_of = [](NameKind k) { return k == NameKind::archive ? Kind::archive : k == NameKind::jsonl ? Kind::jsonl : Kind::text; };
   for (const auto& path : inputs) {
     std::error_code ec;
     auto st = fs::status(path, ec);
     if (!fs::exists(st)) throw Error("{}: no such file or directory", path);
     if (fs::is_directory(st)) {
-      std::vector<std::string> txt;
+      std::vector<Input> found;
       try {
-        for (const auto& e : fs::directory_iterator(path))
-          if (e.path().extension() == ".txt" && e.is_regular_file()) txt.push_back(e.path().string());
+        for (const auto& e : fs::directory_iterator(path)) {
+          if (!e.is_regular_file()) continue;
+          const NameKind k = classify(e.path().filename().string());
+          if (k == NameKind::unsupported) unsupported(e.path().string());
+          if (k != NameKind::other) found.push_back({e.path().string(), kind_of(k)});
+        }
       } catch (const fs::filesystem_error& e) {
         throw Error("{}: cannot read directory ({})", path, e.code().message());
       }
-      if (txt.empty()) throw Error("{}: no .txt files in this directory", path);
-      std::sort(txt.begin(), txt.end());
-      for (auto& t : txt) files_.push_back({std::move(t), false});
+      if (found.empty()) throw Error("{}: no .txt, .jsonl or archive files in this directory", path);
+      std::sort(found.begin(), found.end(), [](const Input& a, const Input& b) { return a.path < b.path; });
+      files_.insert(files_.end(), found.begin(), found.end());
     } else if (fs::is_regular_file(st)) {
-      bool jsonl = fs::path(path).extension() == ".jsonl";
-      files_.push_back({path, jsonl});
-      single_text = inputs.size() == 1 && !jsonl;
+      const NameKind k = classify(fs::path(path).filename().string());
+      if (k == NameKind::unsupported) unsupported(path);
+      files_.push_back({path, kind_of(k)});
     } else {
       throw Error("{}: not a file or directory", path);
     }
@@ -70,22 +206,8 @@ DocumentStream::DocumentStream(const std::vector<std::string>& inputs, double va
     std::error_code ec;
     total_bytes_ += fs::file_size(f.path, ec);
   }
-
-  if (single_text) {
-    by_chars_ = true;
-    MappedFile f(files_[0].path);
-    if (f.size() == 0) throw Error("{}: empty input", f.path());
-    uint64_t n_chars = 0;
-    for (size_t i = 0; i < f.size(); ++i) n_chars += (f.data()[i] & 0xC0) != 0x80;
-    // nanoGPT: train = data[:int(n * 0.9)]
-    char_cut_ = char_offset(f, static_cast<uint64_t>(static_cast<double>(n_chars) * (1.0 - val_fraction)));
-    n_docs_ = 1;
-    return;
-  }
-  for (const auto& f : files_) n_docs_ += f.jsonl ? count_jsonl_documents(MappedFile(f.path)) : 1;
-  if (n_docs_ == 0) throw Error("{}: empty input, no documents", inputs.size() == 1 ? inputs[0] : "[prepare] inputs");
-  if (val_fraction > 0 && n_docs_ >= 2)
-    n_val_docs_ = std::clamp<uint64_t>(static_cast<uint64_t>(std::llround(n_docs_ * val_fraction)), 1, n_docs_ - 1);
+  by_chars_ = inputs.size() == 1 && files_.size() == 1 && files_[0].kind == Kind::text && !fs::is_directory(inputs[0]);
+  if (by_chars_ && total_bytes_ == 0) throw Error("{}: empty input", files_[0].path);
 }
 
 std::vector<std::string> DocumentStream::files() const {
@@ -94,64 +216,93 @@ std::vector<std::string> DocumentStream::files() const {
   return v;
 }
 
-bool DocumentStream::open_next_file() {
-  if (file_index_ >= files_.size()) return false;
-  file_ = std::make_shared<MappedFile>(files_[file_index_++].path);
-  pos_ = 0;
-  line_ = 0;
-  return true;
+void DocumentStream::run(const UnitSink& emit, double char_val_fraction, size_t whole_member_bytes) {
+  for (const auto& in : files_) {
+    if (in.kind == Kind::archive) run_archive(in, emit, whole_member_bytes);
+    else run_mapped(in, emit, char_val_fraction);
+  }
 }
 
-bool DocumentStream::next(WorkUnit& unit) {
-  unit = WorkUnit{};
+void DocumentStream::run_archive(const Input& in, const UnitSink& emit, size_t whole_member_bytes) {
+  const uint64_t base = bytes_done_;
+  auto reader = ArchiveReader::open_file(in.path);
+  walk_archive(*reader, [&](WorkUnit&& u) {
+    bytes_done_ = base + reader->source_bytes();
+    emit(std::move(u));
+  }, whole_member_bytes, &skipped_);
+  std::error_code ec;
+  bytes_done_ = base + fs::file_size(in.path, ec);
+}
+
+void DocumentStream::run_mapped(const Input& in, const UnitSink& emit, double char_val_fraction) {
+  auto file = std::make_shared<const MappedFile>(in.path);
+  auto origin = std::make_shared<const std::string>(in.path);
+  std::string_view all(reinterpret_cast<const char*>(file->data()), file->size());
+  auto unit = [&](WorkUnit::Kind kind, size_t pos, size_t end) {
+    WorkUnit u;
+    u.kind = kind;
+    u.bytes = all.substr(pos, end - pos);
+    u.keep = file;
+    u.origin = origin;
+    return u;
+  };
+  const uint64_t base = bytes_done_;
+
   if (by_chars_) {
-    if (!file_ && !open_next_file()) return false;
-    std::string_view all(reinterpret_cast<const char*>(file_->data()), file_->size());
-    if (pos_ >= all.size()) return false;
-    const bool val = pos_ >= char_cut_;
-    const size_t region_end = val ? all.size() : char_cut_;
-    size_t end = pos_ + kChunkBytes >= region_end ? region_end
-                                                  : pretoken_safe_split(all.substr(0, region_end), pos_ + kChunkBytes);
-    unit.bytes = all.substr(pos_, end - pos_);
-    unit.val = val;
-    unit.file = file_;
-    pos_ = end;
-    return true;
+    // nanoGPT: train = data[:int(n * 0.9)] of its n characters (code points).
+    uint64_t n_chars = 0;
+    for (unsigned char c : all) n_chars += (c & 0xC0) != 0x80;
+    uint64_t k = static_cast<uint64_t>(static_cast<double>(n_chars) * (1.0 - char_val_fraction));
+    size_t cut = all.size();
+    for (size_t i = 0; i < all.size(); ++i)
+      if ((static_cast<unsigned char>(all[i]) & 0xC0) != 0x80 && k-- == 0) {
+        cut = i;
+        break;
+      }
+    for (size_t pos = 0; pos < all.size();) {
+      const bool val = pos >= cut;
+      const size_t region_end = val ? all.size() : cut;
+      const size_t end = pos + kChunkBytes >= region_end ? region_end
+                                                         : pretoken_safe_split(all.substr(0, region_end), pos + kChunkBytes);
+      WorkUnit u = unit(WorkUnit::Kind::text, pos, end);
+      u.val = val;
+      bytes_done_ = base + end;
+      emit(std::move(u));
+      pos = end;
+    }
+    return;
   }
 
-  for (;;) {
-    if (!file_) {
-      if (file_index_ >= files_.size()) return false;
-      open_next_file();
-    }
-    const bool jsonl = files_[file_index_ - 1].jsonl;
-    std::string_view all(reinterpret_cast<const char*>(file_->data()), file_->size());
-    const bool val = doc_index_ >= n_docs_ - n_val_docs_;
-    if (jsonl) {
-      while (pos_ < all.size()) {
-        size_t nl = all.find('\n', pos_);
-        size_t end = nl == std::string_view::npos ? all.size() : nl;
-        std::string_view line = all.substr(pos_, end - pos_);
-        ++line_;
-        pos_ = end + 1;
-        if (is_blank_line(line)) continue;
-        unit = WorkUnit{line, true, true, val, file_, line_};
-        ++doc_index_;
-        return true;
+  if (in.kind == Kind::jsonl) {
+    uint64_t line = 0;
+    for (size_t pos = 0; pos < all.size();) {
+      const size_t nl = all.find('\n', pos);
+      const size_t end = nl == std::string_view::npos ? all.size() : nl;
+      ++line;
+      if (!is_blank_line(all.substr(pos, end - pos))) {
+        WorkUnit u = unit(WorkUnit::Kind::jsonl, pos, end);
+        u.eot = true;
+        u.line = line;
+        bytes_done_ = base + end;
+        emit(std::move(u));
       }
-      file_.reset();
-      continue;
+      pos = end + 1;
     }
-    // A text document, in chunks; the last one carries the end-of-text token.
-    size_t end = pos_ + kChunkBytes >= all.size() ? all.size() : pretoken_safe_split(all, pos_ + kChunkBytes);
-    unit = WorkUnit{all.substr(pos_, end - pos_), false, end == all.size(), val, file_, 0};
-    pos_ = end;
-    if (unit.eot) {
-      ++doc_index_;
-      file_.reset();
-    }
-    return true;
+    bytes_done_ = base + all.size();
+    return;
   }
+
+  // A text document, in chunks; the last one carries the end-of-text token.
+  size_t pos = 0;
+  do {
+    const size_t end = pos + kChunkBytes >= all.size() ? all.size() : pretoken_safe_split(all, pos + kChunkBytes);
+    WorkUnit u = unit(WorkUnit::Kind::text, pos, end);
+    u.first = pos == 0;
+    u.eot = end == all.size();
+    bytes_done_ = base + end;
+    emit(std::move(u));
+    pos = end;
+  } while (pos < all.size());
 }
 
 }  // namespace lmul::data

@@ -3,6 +3,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <tuple>
 
 #include "core/error.h"
 
@@ -25,11 +26,15 @@ TokenDataset::TokenDataset(const std::string& dir) : dir_(dir) {
   }
   if (vocab_size_ <= 0 || vocab_size_ > 65536)
     throw Error("{}: vocab_size {} out of range 1..65536", meta_path, vocab_size_);
-  for (auto [split, file] : {std::pair{&train_, "train.bin"}, std::pair{&val_, "val.bin"}}) {
+  for (auto [split, file, key] : {std::tuple{&train_, "train.bin", "train_tokens"}, std::tuple{&val_, "val.bin", "val_tokens"}}) {
     const std::string p = dir + "/" + file;
     if (!fs::exists(p)) throw Error("{}: missing; prepare the data again with `lmul prepare char|gpt2 --out {}`", p, dir);
     *split = MappedFile(p);
     if (split->size() % 2 != 0) throw Error("{}: odd size {}: not a uint16 token file", p, split->size());
+    // A .bin from another (interrupted or older) run than meta.json describes.
+    if (meta_.contains(key) && meta_[key].is_number_unsigned() && meta_[key].get<uint64_t>() * 2 != split->size())
+      throw Error("{}: {} tokens, but meta.json says {} = {}; prepare the data again", p, split->size() / 2, key,
+                  meta_[key].get<uint64_t>());
   }
 }
 

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "data/document_split.h"
 #include "data/document_stream.h"
 #include "data/prepare_gpt2.h"
 #include "tests/gpt2_fixture.h"
@@ -99,25 +100,33 @@ TEST_CASE("a text file larger than one chunk, split by characters, equals encodi
   CHECK(read_bin(out / "val.bin") == std::vector<uint16_t>(want_val.begin(), want_val.end()));
 }
 
-TEST_CASE("a directory: .txt files in sorted order, EOT after each, the last documents are val") {
+TEST_CASE("a directory: .txt files in sorted order, EOT after each, whole documents to val by the split") {
   TempDir in, out;
   auto docs = sample_docs();
   for (int i = 9; i >= 0; --i) in.write(fmt::format("d{:02}.txt", i), docs[i]);
   in.write("notes.md", "not a document");
-  auto r = prepare_gpt2(options({in.str()}, out.str(), 0.2));
+  auto o = options({in.str()}, out.str(), 0.2);
+  o.seed = 5;
+  auto r = prepare_gpt2(o);
   CHECK_FALSE(r.split_by_characters);
   CHECK(r.documents == 10);
-  CHECK(r.val_documents == 2);
+  CHECK(r.val_documents == 2);  // one in each block of 5
+  lmul::data::DocumentSplit split(0.2, 5);
   std::vector<uint16_t> want_train, want_val;
+  int n_val_first_block = 0;
   for (int i = 0; i < 10; ++i) {
     auto ids = with_eot(docs[i]);
-    (i < 8 ? want_train : want_val).insert((i < 8 ? want_train : want_val).end(), ids.begin(), ids.end());
+    const bool val = split.is_val(i);
+    n_val_first_block += val && i < 5;
+    (val ? want_val : want_train).insert((val ? want_val : want_train).end(), ids.begin(), ids.end());
   }
+  CHECK(n_val_first_block == 1);
   CHECK(read_bin(out / "train.bin") == want_train);
   CHECK(read_bin(out / "val.bin") == want_val);
   auto meta = nlohmann::json::parse(slurp(out / "meta.json"));
   CHECK(meta["split"] == "documents");
   CHECK(meta["val_documents"] == 2);
+  CHECK(meta["seed"] == 5);
 }
 
 TEST_CASE("a .jsonl file gives the same bytes as the directory of the same documents") {
@@ -194,7 +203,7 @@ TEST_CASE("bad inputs are one-line errors naming the place, and leave the old ou
   CHECK_THROWS_WITH_AS(prepare_gpt2(options({empty}, out.str())), doctest::Contains("empty.txt: empty input"), Error);
   untouched();
   std::filesystem::create_directories(in / "nodocs");
-  CHECK_THROWS_WITH_AS(prepare_gpt2(options({in / "nodocs"}, out.str())), doctest::Contains("nodocs: no .txt files"), Error);
+  CHECK_THROWS_WITH_AS(prepare_gpt2(options({in / "nodocs"}, out.str())), doctest::Contains("nodocs: no .txt, .jsonl or archive files"), Error);
   untouched();
   auto bad = in.write("bad.jsonl", "{\"text\": \"ok\"}\n\n{\"text\": \"ok\"\n");
   CHECK_THROWS_WITH_AS(prepare_gpt2(options({bad}, out.str())), doctest::Contains("bad.jsonl:3: not valid JSON"), Error);
