@@ -2,9 +2,9 @@
 // state. Without a format: F32 under nanoGPT's state_dict names, loadable by PyTorch
 // (load_state_dict(..., strict=False): lm_head.weight is omitted, it is tied to
 // transformer.wte.weight). With a format, every 2-D weight (the Linear layers and the wte/wpe
-// tables) is stored as codes (see apps/export_pack.h) plus an F32 scale tensor "<name>.scale"; the
-// metadata "quant" (JSON) says, per tensor, its logical shape and the format. Biases and LayerNorm
-// parameters stay F32.
+// tables) is stored as codes (its format's codec, core/arith/export_codec.h) plus an F32 scale
+// tensor "<name>.scale"; the metadata "quant" (JSON) says, per tensor, its logical shape and the
+// format. Biases and LayerNorm parameters stay F32.
 #include <cstring>
 #include <filesystem>
 #include <memory>
@@ -12,7 +12,7 @@
 #include <fmt/format.h>
 
 #include "apps/commands.h"
-#include "apps/export_pack.h"
+#include "core/arith/export_codec.h"
 #include "core/error.h"
 #include "train/checkpoint.h"
 #include "train/run.h"
@@ -27,12 +27,12 @@ void add_export(CLI::App& app) {
   auto* cmd = app.add_subcommand("export", "Write inference weights (F32, or quantised and packed with --format)");
   cmd->add_option("target", a->target, "Run directory or checkpoint file")->required();
   cmd->add_option("--out", a->out, "Output .safetensors file")->required();
-  cmd->add_option("--format", a->format, "fp8:e4m3 | fp8:e5m2 | ternary | pot:b=2..4 | int:b=2..8");
+  cmd->add_option("--format", a->format, arith::exportable_formats());
   cmd->add_option("--checkpoint", a->which, "latest | best (for a run directory)")->capture_default_str()->check(CLI::IsMember({"latest", "best"}));
   cmd->callback([a] {
     namespace fs = std::filesystem;
-    std::optional<pack::Format> format;
-    if (!a->format.empty()) format = pack::parse_format(a->format);
+    std::unique_ptr<arith::ExportCodec> format;
+    if (!a->format.empty()) format = arith::make_export_codec(a->format);
     train::LoadedRun run = train::load_run(a->target, {a->which, {}});
     if (run.exported)
       throw Error("{}: is already an lmul export; export from a training checkpoint (RUN_DIR or ckpt/*.safetensors)",
@@ -40,7 +40,7 @@ void add_export(CLI::App& app) {
     nn::LanguageModel& model = *run.model;
 
     std::vector<SafetensorsOut> t;
-    std::vector<pack::Quantised> quantised;  // owns the bytes
+    std::vector<arith::PackedWeights> quantised;  // owns the bytes
     quantised.reserve(model.parameters().size());
     nlohmann::ordered_json quant = nlohmann::ordered_json::object();
     size_t f32_bytes = 0;
@@ -50,17 +50,17 @@ void add_export(CLI::App& app) {
         t.push_back(f32_tensor(p.name, p.value.shape(), p.value.values()));
         continue;
       }
-      quantised.push_back(pack::quantise(*format, p.value.values(), p.value.shape()));
-      pack::Quantised& q = quantised.back();
+      quantised.push_back(format->pack(p.value.values(), p.value.shape()[0], p.value.shape()[1]));
+      arith::PackedWeights& q = quantised.back();
       t.push_back({p.name, q.dtype, q.shape, q.bytes});
       t.push_back(f32_tensor(p.name + ".scale", {1}, {&q.scale, 1}));
-      quant[p.name] = {{"shape", p.value.shape()}, {"format", format->spec}};
+      quant[p.name] = {{"shape", p.value.shape()}, {"format", format->spec()}};
     }
     std::map<std::string, std::string> m = {
         {"format", train::kExportFormat}, {"version", "1"},        {"step", std::to_string(run.step)},
         {"config", run.stored_config.dump()}, {"tied", "lm_head.weight=transformer.wte.weight"}};
     if (format) {
-      m["quant"] = format->spec;
+      m["quant"] = format->spec();
       m["quant_tensors"] = quant.dump();
     }
     m["checksum"] = train::checkpoint_checksum(t, m);
@@ -72,7 +72,7 @@ void add_export(CLI::App& app) {
     save_safetensors(a->out, t, m);
     const auto size = fs::file_size(a->out);
     fmt::print("wrote {}: {} bytes ({}; F32 weights {} bytes, {:.2f}x smaller)\n", a->out, size,
-               format ? format->spec : "F32", f32_bytes, static_cast<double>(f32_bytes) / static_cast<double>(size));
+               format ? format->spec() : "F32", f32_bytes, static_cast<double>(f32_bytes) / static_cast<double>(size));
   });
 }
 

@@ -72,7 +72,9 @@ void add_numerics(CLI::App& app) {
   auto* quantize = cmd->add_subcommand(
       "quantize",
       "Quantise numbers from stdin (one per line, together one tensor) with a format; prints %.9g per line");
-  quantize->add_option("--format", o->format, "Spec, e.g. fp8:e4m3 or pot:b=4")->required();
+  quantize->add_option("--format", o->format,
+                       "Spec, e.g. fp8:e4m3 or pot:b=4 (one tensor: fp8's delayed scaling uses scale 1 on it)")
+      ->required();
   quantize->add_option("--role", o->role, "weight|activation|gradient (default weight)");
   quantize->add_option("--seed", o->seed, "Seed of stochastic rounding");
   quantize->callback([o] { run_quantize(*o); });
@@ -95,7 +97,10 @@ void add_numerics(CLI::App& app) {
 
   cmd->callback([o, cmd] {
     if (o->list) {
-      for (const auto& f : arith::formats()) fmt::print("{:8}  {}\n", f.name, f.help);
+      for (const auto& f : arith::formats())
+        fmt::print("{:8}  {} (e.g. {}{}{})\n", f.name, f.help, f.example,
+                   f.export_help ? "; lmul export --format " : "", f.export_help ? f.export_help : "");
+      fmt::print("* marks the default of a choice; a bare fp8:e4m3|e5m2|hybrid is scale=delayed\n");
     } else if (cmd->get_subcommands().empty()) {
       throw Error("numerics: choose a subcommand (quantize, mul, error) or --list");
     }

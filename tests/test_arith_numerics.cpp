@@ -5,6 +5,8 @@
 #include <sstream>
 #include <string>
 
+#include <fmt/format.h>
+
 #include "core/arith/arith.h"
 #include "core/arith/numerics.h"
 #include "core/error.h"
@@ -81,10 +83,10 @@ TEST_CASE("product errors land near the independently measured figures (5.7 % L-
   CHECK(product_error("lmul:m=4", n, 1).mean == doctest::Approx(0.053).epsilon(0.05));
   CHECK(product_error("lmul:m=4,round=trunc", n, 1).mean == doctest::Approx(0.030).epsilon(0.05));
   CHECK(product_error("lmul:m=3,variant=formula", n, 1, true).mean == doctest::Approx(0.07).epsilon(0.05));
-  const double e4m3 = product_error("fp8:e4m3", n, 1, true).mean;
+  const double e4m3 = product_error("fp8:e4m3,scale=none", n, 1, true).mean;
   CHECK(e4m3 > 0.035);
   CHECK(e4m3 < 0.046);
-  CHECK(product_error("fp8:e5m2", n, 1, true).mean == doctest::Approx(0.071).epsilon(0.03));
+  CHECK(product_error("fp8:e5m2,scale=none", n, 1, true).mean == doctest::Approx(0.071).epsilon(0.03));
   // Rounding an L-Mul bits product to M bits changes nothing: it already has M bits.
   const auto a = product_error("lmul:m=3", 5000, 2), b = product_error("lmul:m=3", 5000, 2, true);
   CHECK(a.mean == b.mean);
@@ -118,12 +120,17 @@ TEST_CASE("cli: a bad input line is a one-line error naming the line, exit 2") {
 }
 
 TEST_CASE("cli: numerics error prints one row per spec; --list shows the registry") {
-  const std::string out = run_lmul("", "numerics error --mul lmul:m=4 fp8:e5m2 --n 2000 --seed 5");
+  const std::string out = run_lmul("", "numerics error --mul lmul:m=4 fp8:e5m2,scale=none --n 2000 --seed 5");
   CHECK(out.find("lmul:m=4,variant=bits,round=rne") != std::string::npos);
   CHECK(out.find("fp8:e5m2,scale=none,round=nearest") != std::string::npos);
   CHECK(out.find("2000") != std::string::npos);
   CHECK(out.find("rc=0") != std::string::npos);
   const std::string list = run_lmul("", "numerics --list");
-  for (const auto& f : formats()) CHECK(list.find(f.name) != std::string::npos);
+  for (const auto& f : formats()) {
+    CHECK(list.find(fmt::format("{:8}  {}", f.name, f.help)) != std::string::npos);
+    CHECK(list.find(fmt::format("(e.g. {}", f.example)) != std::string::npos);
+  }
+  CHECK(list.find("scale=none|current|delayed*]") != std::string::npos);  // the default marked
+  CHECK(list.find("; lmul export --format fp8:e4m3|e5m2)") != std::string::npos);
 }
 }

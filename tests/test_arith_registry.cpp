@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -44,8 +45,43 @@ TEST_CASE("every format's canonical spec parses back to itself") {
     const std::string canonical = arith::make_multiplier(s)->spec();
     CHECK(arith::make_multiplier(canonical)->spec() == canonical);
   }
-  // Every registry row is reachable by its name.
-  for (const auto& f : arith::formats()) CHECK(std::string(f.help).size() > 10);
+}
+
+TEST_CASE("every registry row is reachable by make_multiplier through its name, and --list names it") {
+  for (const auto& f : arith::formats()) {
+    CAPTURE(f.name);
+    const std::string example = f.example;
+    const size_t colon = example.find(':');
+    CHECK(example.substr(0, colon) == f.name);
+    const std::string options = colon == std::string::npos ? "" : example.substr(colon + 1);
+    CHECK(arith::make_multiplier(example)->spec() == f.make(options, 0)->spec());
+    CHECK(std::string(f.help).rfind(f.name, 0) == 0);  // the help opens with the spec's syntax
+  }
+  try {
+    arith::make_multiplier("nosuch:m=1");
+    FAIL("an unknown format was accepted");
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    CHECK(what.find("unknown format 'nosuch'") != std::string::npos);
+    for (const auto& f : arith::formats()) CHECK(what.find(f.name) != std::string::npos);
+  }
+}
+
+TEST_CASE("a bare fp8 spec is Transformer Engine's default delayed scaling; scale=none only when asked") {
+  for (const char* kind : {"e4m3", "e5m2", "hybrid"}) {
+    CAPTURE(kind);
+    const std::string bare = std::string("fp8:") + kind;
+    CHECK(arith::make_multiplier(bare)->spec() == bare + ",scale=delayed,margin=0,history=1024,round=nearest");
+    CHECK(arith::make_multiplier(bare + ",scale=none")->spec() == bare + ",scale=none,round=nearest");
+  }
+  // Delayed scaling: the first tensor is scaled by 1, the second by the power of two its amax gave.
+  auto m = arith::make_multiplier("fp8:e4m3");
+  const float x[2] = {0.01f, 0.001f};
+  float first[2], second[2];
+  REQUIRE(m->quantize(arith::Role::weight, x, 1, 2, 2, first));
+  REQUIRE(m->quantize(arith::Role::weight, x, 1, 2, 2, second));
+  CHECK(first[1] == std::ldexp(1.0f, -9));   // 0.001 = 0.512·2^-9, unscaled: the smallest subnormal
+  CHECK(second[1] == std::ldexp(1.0f, -10));  // scale 2^15 (448/0.01 = 44800): 1.024·2^-10 → 2^-10
 }
 
 TEST_CASE("gemm_batched equals one gemm per item for L-Mul") {

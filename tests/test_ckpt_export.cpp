@@ -1,5 +1,4 @@
-// Export codes (fp8 E4M3/E5M2, ternary, pot nibbles, B-bit integers: pack then unpack gives the
-// codes back), lmul export files, and lmul eval.
+// lmul export files (the codecs themselves: test_arith_export.cpp) and lmul eval.
 #include <doctest/doctest.h>
 
 #include <bit>
@@ -8,124 +7,16 @@
 #include <nlohmann/json.hpp>
 
 #include "train/checkpoint.h"
-#include "apps/export_pack.h"
 #include "train/config.h"
 #include "train/trainer.h"
 #include "nn/gpt.h"
-#include "core/arith/arith.h"
+#include "core/arith/export_codec.h"
 #include "core/error.h"
 #include "test_helpers.h"
 
 using namespace lmul;
 using namespace lmul::testing;
 using lmul::test::TempDir;
-namespace pack = lmul::apps::pack;
-
-TEST_SUITE("ckpt.pack") {
-TEST_CASE("every non-NaN e4m3 code decodes to a float that encodes back to it") {
-  int n = 0;
-  for (int c = 0; c < 256; ++c) {
-    const float v = pack::e4m3_decode(static_cast<uint8_t>(c));
-    if (std::isnan(v)) continue;
-    CHECK(pack::e4m3_encode(v) == c);
-    ++n;
-  }
-  CHECK(n == 254);
-  CHECK(pack::e4m3_decode(0x7e) == 448.0f);
-  CHECK(pack::e4m3_decode(0x01) == std::ldexp(1.0f, -9));
-}
-
-TEST_CASE("every finite e5m2 code decodes to a float that encodes back to it") {
-  int n = 0;
-  for (int c = 0; c < 256; ++c) {
-    const float v = pack::e5m2_decode(static_cast<uint8_t>(c));
-    if (!std::isfinite(v)) continue;
-    CHECK(pack::e5m2_encode(v) == c);
-    ++n;
-  }
-  CHECK(n == 248);
-  CHECK(pack::e5m2_decode(0x7b) == 57344.0f);
-  CHECK(std::isinf(pack::e5m2_decode(0x7c)));
-}
-
-TEST_CASE("fp8 encoding saturates, rounds to nearest even and keeps NaN") {
-  CHECK(pack::e4m3_encode(464.0f) == 0x7e);
-  CHECK(pack::e4m3_encode(INFINITY) == 0x7e);
-  CHECK(pack::e4m3_encode(-1e9f) == 0xfe);
-  CHECK(pack::e4m3_encode(NAN) == 0x7f);
-  CHECK(pack::e4m3_encode(1.0625f) == pack::e4m3_encode(1.0f));     // halfway 1 | 1.125 → even mantissa 0
-  CHECK(pack::e4m3_encode(1.1875f) == pack::e4m3_encode(1.25f));    // halfway 1.125 | 1.25 → even mantissa 2
-  CHECK(pack::e4m3_encode(-0.0f) == 0x80);
-  CHECK(pack::e5m2_encode(INFINITY) == 0x7b);
-  CHECK(pack::e5m2_encode(1.125f) == pack::e5m2_encode(1.0f));      // halfway 1 | 1.25 → even
-}
-
-TEST_CASE("pack_bits then unpack_bits gives the codes back for 1..8 bits and tail-hitting sizes") {
-  uint32_t s = 12345;
-  for (int bits = 1; bits <= 8; ++bits) {
-    for (size_t n : {1, 2, 3, 5, 7, 8, 15, 16, 17, 31, 33, 63}) {
-      std::vector<uint8_t> codes(n);
-      for (auto& c : codes) c = static_cast<uint8_t>((s = s * 1664525u + 1013904223u) >> 24) & ((1u << bits) - 1);
-      auto packed = pack::pack_bits(codes, bits);
-      CHECK(packed.size() == (n * static_cast<size_t>(bits) + 7) / 8);
-      CHECK(pack::unpack_bits(packed, bits, n) == codes);
-    }
-  }
-}
-
-TEST_CASE("ternary, pot and int codes survive their packing and decode to the quantised values") {
-  const std::vector<float> w = {0.5f, -0.25f, 0.0f, 0.02f, -1.0f, 0.125f, 0.75f, -0.0625f, 0.3f};
-  for (const char* spec : {"ternary", "pot:b=4", "pot:b=3", "int:b=4", "int:b=3", "int:b=8", "fp8:e4m3", "fp8:e5m2"}) {
-    CAPTURE(spec);
-    const auto f = pack::parse_format(spec);
-    const auto q = pack::quantise(f, w, {3, 3});
-    CHECK(pack::stored_codes(f, q.bytes, w.size()) == q.codes);
-    for (size_t i = 0; i < w.size(); ++i) {
-      const float v = pack::decode(f, q.codes[i]) * q.scale;
-      CHECK(std::fabs(v - w[i]) <= std::fabs(w[i]) * 0.5f + q.scale * 0.5f + 1e-7f);  // nearest level
-    }
-  }
-  auto pot = pack::parse_format("pot:b=4");
-  auto q = pack::quantise(pot, w, {9});
-  CHECK(q.scale == 1.0f);
-  CHECK(pack::decode(pot, q.codes[0]) == 0.5f);
-  CHECK(pack::decode(pot, q.codes[1]) == -0.25f);
-  CHECK(pack::decode(pot, q.codes[2]) == 0.0f);
-  CHECK(pack::decode(pot, q.codes[7]) == -0.0625f);
-  auto tern = pack::quantise(pack::parse_format("ternary"), w, {9});
-  CHECK(tern.scale == doctest::Approx((0.5 + 0.25 + 0.02 + 1 + 0.125 + 0.75 + 0.0625 + 0.3) / 9));
-  CHECK(pack::quantise(pack::parse_format("ternary"), std::vector<float>(4, 0.0f), {4}).scale == 1e-5f);
-  CHECK(tern.codes[4] == 2);  // −1
-  CHECK(tern.codes[2] == 0);
-  CHECK(tern.bytes.size() == 3);  // 9 values × 2 bits
-  auto i4 = pack::quantise(pack::parse_format("int:b=4"), w, {9});
-  CHECK(pack::decode(pack::parse_format("int:b=4"), i4.codes[4]) == -7.0f);
-  CHECK(i4.bytes.size() == 5);
-}
-
-TEST_CASE("ternary and int:b=B exports decode to exactly the weights of the arithmetic layer's formats") {
-  uint32_t st = 777;
-  std::vector<float> w(24 * 40);
-  for (auto& x : w) x = (static_cast<float>((st = st * 1664525u + 1013904223u) >> 8) * 0x1.0p-24f - 0.5f) * 0.1f;
-  w[5] = 0.2f;  // an outlier sets the int scale
-  for (const char* spec : {"ternary", "int:b=8", "int:b=4", "int:b=2"}) {
-    CAPTURE(spec);
-    const auto f = pack::parse_format(spec);
-    const auto q = pack::quantise(f, w, {24, 40});
-    std::vector<float> ref(w.size());
-    REQUIRE(arith::make_multiplier(spec)->quantize(arith::Role::weight, w.data(), 24, 40, 40, ref.data()));
-    int differ = 0;
-    for (size_t i = 0; i < w.size(); ++i) differ += pack::decode(f, q.codes[i]) * q.scale != ref[i];
-    CHECK(differ == 0);
-  }
-}
-
-TEST_CASE("an unknown export format or option is a one-line error naming the spec") {
-  CHECK_THROWS_WITH_AS(pack::parse_format("fp4"), doctest::Contains("unknown export format 'fp4'"), Error);
-  CHECK_THROWS_AS(pack::parse_format("int:b=12"), Error);
-  CHECK_THROWS_AS(pack::parse_format("fp8:e3m4"), Error);
-}
-}
 
 namespace {
 void tiny_run(const TempDir& d, std::vector<std::string> extra = {}) {
@@ -280,16 +171,16 @@ TEST_CASE("lmul export --format stores 2-D weights as codes + scale, smaller, de
     REQUIRE(r.exit_code == 0);
     CHECK(static_cast<double>(f32_size) / static_cast<double>(std::filesystem::file_size(out)) > ratio);
     auto f = SafetensorsFile::load(out);
-    CHECK(f.metadata().at("quant") == pack::parse_format(spec).spec);
-    const auto fmt = pack::parse_format(spec);
+    const auto fmt = arith::make_export_codec(spec);
+    CHECK(f.metadata().at("quant") == fmt->spec());
     const auto w = ck.f32("transformer.h.1.mlp.c_fc.weight");
-    const auto codes = pack::stored_codes(fmt, f.bytes("transformer.h.1.mlp.c_fc.weight"), w.size());
+    const auto codes = fmt->codes(f.bytes("transformer.h.1.mlp.c_fc.weight"), w.size());
     const float scale = f.f32("transformer.h.1.mlp.c_fc.weight.scale")[0];
     CHECK(f.entry("transformer.h.1.mlp.c_fc.bias").dtype == "F32");
     CHECK(f.entry("transformer.ln_f.weight").dtype == "F32");
     double max_err = 0;
     for (size_t i = 0; i < w.size(); ++i) {
-      const double v = pack::decode(fmt, codes[i]) * scale;
+      const double v = fmt->decode(codes[i]) * scale;
       // fp8: relative error ≤ 2^−(m+1) above the subnormals; int: ≤ scale/2
       const double bound = tol > 0 ? tol * std::fabs(w[i]) + scale * 0.002 : tol == 0 ? scale * 0.5 : 1e30;
       CHECK(std::fabs(v - w[i]) <= bound + 1e-7);

@@ -1,15 +1,14 @@
 #include "train/exported_weights.h"
 
 #include <cstring>
+#include <memory>
 
 #include <nlohmann/json.hpp>
 
-#include "apps/export_pack.h"
+#include "core/arith/export_codec.h"
 #include "core/error.h"
 
 namespace lmul::train {
-
-namespace pack = apps::pack;
 
 void load_export(const SafetensorsFile& f, nn::LanguageModel& model) {
   const auto& m = f.metadata();
@@ -30,22 +29,21 @@ void load_export(const SafetensorsFile& f, nn::LanguageModel& model) {
       std::memcpy(dst, f.bytes(p.name).data(), n * sizeof(float));
       continue;
     }
-    pack::Format format;
+    std::unique_ptr<arith::ExportCodec> codec;
     try {
-      format = pack::parse_format(quant[p.name].at("format").get<std::string>());
+      codec = arith::make_export_codec(quant[p.name].at("format").get<std::string>());
       if (quant[p.name].at("shape").get<Shape>() != p.value.shape()) throw Error("shape differs from the model's");
     } catch (const std::exception& err) {
       throw Error("{}: tensor '{}': corrupt quantisation metadata ({})", f.path(), p.name, err.what());
     }
     const auto bytes = f.bytes(p.name);
-    if (bytes.size() * 8 < n * static_cast<size_t>(format.kind == pack::Kind::pot ? 4 : format.bits))
-      throw Error("{}: tensor '{}' has {} bytes, too few for {} values of {}", f.path(), p.name, bytes.size(), n, format.spec);
+    if (bytes.size() < codec->packed_size(n))
+      throw Error("{}: tensor '{}' has {} bytes, too few for {} values of {}", f.path(), p.name, bytes.size(), n, codec->spec());
     const std::string scale_name = p.name + ".scale";
     if (!f.has(scale_name) || f.entry(scale_name).dtype != "F32" || f.entry(scale_name).shape != Shape{1})
       throw Error("{}: no F32 (1) tensor '{}'", f.path(), scale_name);
     const float scale = f.f32(scale_name)[0];
-    const auto codes = pack::stored_codes(format, bytes, n);
-    for (size_t i = 0; i < n; ++i) dst[i] = pack::decode(format, codes[i]) * scale;
+    codec->unpack(bytes, n, scale, dst);
   }
 }
 

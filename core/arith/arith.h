@@ -67,11 +67,26 @@ void sgemm(const Gemm& g);
 // and the allowed values.
 std::unique_ptr<Multiplier> make_multiplier(std::string_view spec, uint64_t seed = 0);
 
-// The registry table: one row per format (also what `lmul numerics --list` prints).
+class ExportCodec;  // export_codec.h
+
+// One row of the table of number formats (registry.cpp): every facet of a format, defined in the
+// format's own file. The table is also what `lmul numerics --list` prints. Functions take the
+// options, the spec after "name:" (empty when there is none).
 struct FormatInfo {
-  const char* name;  // "exact", "float", "fp8", "lmul", ...
-  const char* help;  // one line: options and meaning
+  const char* name;     // "exact", "float", "fp8", "lmul", ...
+  const char* help;     // one line: options (* marks the default of a choice) and meaning
+  const char* example;  // a spec of this format, e.g. "lmul:m=4"
   std::unique_ptr<Multiplier> (*make)(std::string_view options, uint64_t seed);
+  // The scalar reference of the first quantize() of a fresh make(options, seed) on a contiguous
+  // rows×cols operand: one value at a time with the format's *_ref function, scales computed in
+  // plain loops. Returns false where quantize() does (the role's operands stay fp32).
+  bool (*reference_quantize)(std::string_view options, uint64_t seed, Role role, const float* x,
+                             int64_t rows, int64_t cols, float* out);
+  // The scalar reference of one product of two quantised operands; nullptr: the fp32 product.
+  float (*reference_product)(std::string_view options, float a, float b) = nullptr;
+  // The packed export codec (`lmul export --format`); nullptr when the format has none.
+  std::unique_ptr<ExportCodec> (*make_codec)(std::string_view options) = nullptr;
+  const char* export_help = nullptr;  // the export specs it takes, e.g. "pot:b=2..4"
 };
 std::span<const FormatInfo> formats();
 

@@ -3,7 +3,6 @@
 #include <omp.h>
 
 #include "core/arith/arith.h"
-#include "core/arith/formats.h"
 #include "core/arith/spec.h"
 
 namespace lmul::arith {
@@ -44,10 +43,29 @@ class Exact final : public Multiplier {
 };
 }  // namespace
 
+namespace {
+
 std::unique_ptr<Multiplier> make_exact(std::string_view options, uint64_t) {
   SpecOptions o("exact", options);
   o.finish();
   return std::make_unique<Exact>();
 }
+
+bool exact_reference_quantize(std::string_view options, uint64_t, Role, const float*, int64_t,
+                              int64_t, float*) {
+  SpecOptions o("exact", options);
+  o.finish();
+  return false;
+}
+
+}  // namespace
+
+extern const FormatInfo exact_format{
+    .name = "exact",
+    .help = "exact fp32 products (OpenBLAS sgemm)",
+    .example = "exact",
+    .make = &make_exact,
+    .reference_quantize = &exact_reference_quantize,
+};
 
 }  // namespace lmul::arith

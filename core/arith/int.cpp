@@ -8,10 +8,17 @@
 // q·s is one fp32 rounding of the integer grid point, so the sgemm differs from an integer GEMM
 // with a final rescale by that rounding (≈ 2^−24 relative) besides summation order.
 // Specials: NaN stays NaN, ±Inf clamps to ±qmax·s, the max ignores non-finite values.
+// Export codec int:b=2..8: B-bit two's complement codes (I8 for B = 8, else packed U8) with the
+// per-tensor scale max|W|/qmax, decoding to exactly the values of int:b=B (gran=tensor) weights.
+#include <algorithm>
+#include <cmath>
+
 #include <fmt/format.h>
 
+#include "core/arith/arith.h"
 #include "core/arith/counter_random.h"
-#include "core/arith/formats.h"
+#include "core/arith/export_codec.h"
+#include "core/arith/finite_amax.h"
 #include "core/arith/int_math.h"
 #include "core/arith/spec.h"
 #include "core/arith/state_io.h"
@@ -67,9 +74,14 @@ class Integer final : public Multiplier {
   CounterStream stream_;
 };
 
-}  // namespace
+struct IntOptions {
+  int w, a;
+  Granularity gran;
+  int64_t group;
+  Rounding rounding;
+};
 
-std::unique_ptr<Multiplier> make_int(std::string_view options, uint64_t seed) {
+IntOptions parse_int(std::string_view options) {
   SpecOptions o(fmt::format("int:{}", options), options);
   const int b = static_cast<int>(o.integer("b", 8, 2, 16));
   const int w = static_cast<int>(o.integer("w", b, 2, 16));
@@ -82,7 +94,84 @@ std::unique_ptr<Multiplier> make_int(std::string_view options, uint64_t seed) {
   const int64_t group = o.integer("g", 128, 1, 1 << 20);
   const Rounding rounding = rounding_option(o);
   o.finish();
-  return std::make_unique<Integer>(w, a, gran, group, rounding, seed);
+  return {w, a, gran, group, rounding};
 }
+
+std::unique_ptr<Multiplier> make_int(std::string_view options, uint64_t seed) {
+  const IntOptions p = parse_int(options);
+  return std::make_unique<Integer>(p.w, p.a, p.gran, p.group, p.rounding, seed);
+}
+
+// Weights and activations: int_value_ref with s = finite amax of the element's group / qmax.
+bool int_reference_quantize(std::string_view options, uint64_t seed, Role role, const float* x,
+                            int64_t rows, int64_t cols, float* out) {
+  const IntOptions p = parse_int(options);
+  if (role == Role::gradient) return false;
+  const int qmax = (1 << ((role == Role::weight ? p.w : p.a) - 1)) - 1;
+  auto amax = [&](int64_t first, int64_t n) {
+    float m = 0.0f;
+    for (int64_t i = first; i < first + n; ++i)
+      if (std::isfinite(x[i])) m = std::max(m, std::fabs(x[i]));
+    return m;
+  };
+  const int64_t g = p.gran == Granularity::tensor ? rows * cols : p.gran == Granularity::row ? cols : p.group;
+  const uint64_t key = CounterStream(seed).next_key();
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < cols; ++j) {
+      // The group of (i, j): the tensor, row i, or the g-element slice of row i holding j.
+      const int64_t first = p.gran == Granularity::tensor ? 0 : i * cols + (j / g) * g;
+      const int64_t n = p.gran == Granularity::tensor ? rows * cols : std::min(g, i * cols + cols - first);
+      const float s = amax(first, n) / static_cast<float>(qmax);
+      out[i * cols + j] = int_value_ref(x[i * cols + j], s, qmax, p.rounding,
+                                        random_bits(key, static_cast<uint64_t>(i * cols + j)));
+    }
+  return true;
+}
+
+class IntCodec final : public ExportCodec {
+ public:
+  explicit IntCodec(int b) : b_(b), qmax_((1 << (b - 1)) - 1) {}
+  std::string spec() const override { return fmt::format("int:b={}", b_); }
+  int code_bits() const override { return b_; }
+  std::string dtype() const override { return b_ == 8 ? "I8" : "U8"; }
+  float scale(std::span<const float> w, int64_t, int64_t) const override {
+    const float m = finite_amax(w.data(), static_cast<int64_t>(w.size()));
+    return m > 0 ? m / static_cast<float>(qmax_) : 1.0f;
+  }
+  uint8_t encode(float v) const override {
+    const float lim = static_cast<float>(qmax_);
+    const float r = std::isnan(v) ? 0.0f : std::clamp(std::nearbyint(v), -lim, lim);
+    return static_cast<uint8_t>(static_cast<int>(r) & ((1 << b_) - 1));
+  }
+  float decode(uint8_t code) const override {  // B-bit two's complement
+    const int shift = 32 - b_;
+    return static_cast<float>(static_cast<int32_t>(static_cast<uint32_t>(code) << shift) >> shift);
+  }
+  bool decodes_to_arithmetic() const override { return true; }
+
+ private:
+  int b_, qmax_;
+};
+
+std::unique_ptr<ExportCodec> make_int_codec(std::string_view options) {
+  SpecOptions o(options.empty() ? "int" : fmt::format("int:{}", options), options);
+  const int b = static_cast<int>(o.integer("b", 8, 2, 8));
+  o.finish();
+  return std::make_unique<IntCodec>(b);
+}
+
+}  // namespace
+
+extern const FormatInfo int_format{
+    .name = "int",
+    .help = "int:b=8[,w=B][,a=B][,gran=tensor*|channel|group][,g=128][,round=nearest*|stochastic] "
+            "symmetric integer, B 2..16, scale=max|x|/(2^(B-1)-1) per tensor/row/group; "
+            "gradients fp32; NaN kept, Inf clamped",
+    .example = "int:b=8",
+    .make = &make_int,
+    .reference_quantize = &int_reference_quantize,
+    .make_codec = &make_int_codec,
+    .export_help = "int:b=2..8",
+};
 
 }  // namespace lmul::arith

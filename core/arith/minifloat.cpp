@@ -67,6 +67,31 @@ float round_stochastic_ref(const MiniFloat& f, float x, uint32_t r) {
   return saturate(f, x, std::ldexp(static_cast<float>(k), qe));
 }
 
+uint8_t ofp8_encode(const MiniFloat& f, float x) {
+  LMUL_ASSERT(f.e + f.m == 7);
+  const float r = round_nearest_ref(f, x);
+  if (std::isnan(r)) return 0x7F;
+  const uint8_t sign = std::signbit(r) ? 0x80 : 0;
+  const float a = std::fabs(r);
+  if (a < std::ldexp(1.0f, f.emin))  // zero or subnormal: the mantissa field counts 2^(emin − m)
+    return sign | static_cast<uint8_t>(std::ldexp(a, f.m - f.emin));
+  const int e = std::ilogb(a);
+  const int mantissa = static_cast<int>(std::ldexp(a, f.m - e)) - (1 << f.m);
+  return sign | static_cast<uint8_t>(((e + 1 - f.emin) << f.m) | mantissa);
+}
+
+float ofp8_decode(const MiniFloat& f, uint8_t code) {
+  LMUL_ASSERT(f.e + f.m == 7);
+  const int field = (code >> f.m) & ((1 << f.e) - 1), mantissa = code & ((1 << f.m) - 1);
+  const float sign = (code & 0x80) ? -1.0f : 1.0f;
+  if (field == 0) return sign * std::ldexp(static_cast<float>(mantissa), f.emin - f.m);
+  const float v = std::ldexp(static_cast<float>((1 << f.m) + mantissa), field - 1 + f.emin - f.m);
+  // Past the largest finite value lie only the all-ones exponent's special codes: E5M2's ±Inf
+  // (mantissa 0) and NaNs, E4M3FN's NaN (its other all-ones codes are the normals up to 448).
+  if (v > f.max_finite) return mantissa == 0 ? sign * INFINITY : NAN;
+  return sign * v;
+}
+
 namespace {
 
 // The fast kernels below work on the fp32 bit pattern a = |x|: in the target's normal range RNE is

@@ -33,6 +33,13 @@ struct MiniFloat {
 // result = nearbyint(x/q)·q, then the special-input policy above.
 float round_nearest_ref(const MiniFloat& f, float x);
 
+// OCP OFP8 bytes (f = E4M3FN or E5M2, e + m = 7), as `lmul export` stores them. The code of
+// round_nearest_ref(f, x): sign bit, exponent field (bias 1 − emin), mantissa; NaN → 0x7F. One
+// encoder for the arithmetic and the export (a nearest-code search agreed with it on every fp32).
+uint8_t ofp8_encode(const MiniFloat& f, float x);
+// The value of a code: E4M3FN's S.1111.111 is NaN; E5M2's S.11111.00 is ±Inf, S.11111.{01,10,11} NaN.
+float ofp8_decode(const MiniFloat& f, uint8_t code);
+
 // Stochastic rounding with 32 random bits r (QPyTorch's float_quantize: random bits added below
 // the kept mantissa, then truncation), defined as floor(|x|/q + r·2^−32)·q with the sign of x:
 // rounds up with probability equal to the dropped fraction (to 2^−32).

@@ -17,9 +17,10 @@ namespace lmul::arith {
 std::vector<std::vector<float>> read_number_lines(std::istream& in, int fields, std::string_view what);
 
 // The values quantised as ONE 1×n tensor of the given role (a row: one weight channel, one
-// token), so per-tensor statistics (pot's max, ternary's mean, fp8 scale=current) see them all;
-// per-tensor fp8 scaling is off unless the spec asks for it. Values the arithmetic takes as they
-// are come back unchanged.
+// token), so per-tensor statistics (pot's max, ternary's mean, fp8 scale=current) see them all.
+// A fresh Multiplier quantises them, so fp8's delayed scaling (the default; its history is still
+// empty) and scale=none use scale 1; scale=current scales by their amax. Values the arithmetic
+// takes as they are come back unchanged.
 std::vector<float> quantize_values(std::string_view spec, std::span<const float> xs, Role role,
                                    uint64_t seed);
 
@@ -41,7 +42,9 @@ struct ProductError {
 // as a multiplier whose output is in the format would — e.g. an fp8 × fp8 → fp8 product. That is
 // what the L-Mul paper's fp8 comparison and the independently measured E4M3/E5M2 figures assume; GEMMs here
 // accumulate the exact products in fp32 instead (as tensor cores do). L-Mul bits products of
-// M-bit operands already have M bits, so for them the option changes nothing.
+// M-bit operands already have M bits, so for them the option changes nothing. With fp8's delayed
+// scaling the products are rounded with the scale the operands' amax history gave (the paper's
+// unscaled fp8 comparison is scale=none).
 ProductError product_error(std::string_view spec, int64_t n, uint64_t seed,
                            bool round_product = false);
 

@@ -6,9 +6,16 @@
 // gradients). Specials: NaN stays NaN, ±Inf clamps; means and maxes skip non-finite values.
 // mean|W| is summed in double, each row in order and then the row sums in order, so the value
 // does not depend on the thread count.
+// Export codec ternary: 2-bit codes 0, +1, −1 = 0, 1, 2 with the scale γ, decoding to exactly the
+// weights this format multiplies.
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
 #include <fmt/format.h>
 
-#include "core/arith/formats.h"
+#include "core/arith/arith.h"
+#include "core/arith/export_codec.h"
 #include "core/arith/spec.h"
 #include "core/arith/ternary_math.h"
 
@@ -41,13 +48,80 @@ class Ternary final : public Multiplier {
   bool act_int8_;
 };
 
-}  // namespace
-
-std::unique_ptr<Multiplier> make_ternary(std::string_view options, uint64_t) {
+bool parse_act_int8(std::string_view options) {
   SpecOptions o(options.empty() ? "ternary" : fmt::format("ternary:{}", options), options);
   const bool act_int8 = o.choice("act", "int8", "int8|fp32") == "int8";
   o.finish();
-  return std::make_unique<Ternary>(act_int8);
+  return act_int8;
 }
+
+std::unique_ptr<Multiplier> make_ternary(std::string_view options, uint64_t) {
+  return std::make_unique<Ternary>(parse_act_int8(options));
+}
+
+// Weights: ternary_weight_ref with γ = max(mean|W|, 1e-5) summed in double, row by row; int8
+// activations: absmax_int8_ref with each row's finite amax.
+bool ternary_reference_quantize(std::string_view options, uint64_t, Role role, const float* x,
+                                int64_t rows, int64_t cols, float* out) {
+  const bool act_int8 = parse_act_int8(options);
+  if (role == Role::weight) {
+    double total = 0.0;
+    for (int64_t i = 0; i < rows; ++i) {
+      double row = 0.0;
+      for (int64_t j = 0; j < cols; ++j)
+        if (std::isfinite(x[i * cols + j])) row += std::fabs(x[i * cols + j]);
+      total += row;
+    }
+    const double n = static_cast<double>(rows * cols);
+    const float gamma = std::max(n > 0 ? static_cast<float>(total / n) : 0.0f, 1e-5f);
+    for (int64_t i = 0; i < rows * cols; ++i) out[i] = ternary_weight_ref(x[i], gamma);
+    return true;
+  }
+  if (role == Role::activation && act_int8) {
+    for (int64_t i = 0; i < rows; ++i) {
+      float amax = 0.0f;
+      for (int64_t j = 0; j < cols; ++j)
+        if (std::isfinite(x[i * cols + j])) amax = std::max(amax, std::fabs(x[i * cols + j]));
+      for (int64_t j = 0; j < cols; ++j) out[i * cols + j] = absmax_int8_ref(x[i * cols + j], amax);
+    }
+    return true;
+  }
+  return false;
+}
+
+class TernaryCodec final : public ExportCodec {
+ public:
+  std::string spec() const override { return "ternary"; }
+  int code_bits() const override { return 2; }
+  // γ of the arithmetic's ternary format, so the export decodes to exactly its weights.
+  float scale(std::span<const float> w, int64_t rows, int64_t cols) const override {
+    return w.empty() ? 1.0f : absmean_gamma(w.data(), rows, cols, cols);
+  }
+  uint8_t encode(float v) const override {
+    const float r = std::clamp(std::nearbyint(v), -1.0f, 1.0f);
+    return r > 0 ? 1 : r < 0 ? 2 : 0;
+  }
+  float decode(uint8_t code) const override { return code == 1 ? 1.0f : code == 2 ? -1.0f : 0.0f; }
+  bool decodes_to_arithmetic() const override { return true; }
+};
+
+std::unique_ptr<ExportCodec> make_ternary_codec(std::string_view options) {
+  SpecOptions o(options.empty() ? "ternary" : fmt::format("ternary:{}", options), options);
+  o.finish();
+  return std::make_unique<TernaryCodec>();
+}
+
+}  // namespace
+
+extern const FormatInfo ternary_format{
+    .name = "ternary",
+    .help = "ternary[:act=int8*|fp32] BitNet b1.58: weights {-1,0,1}*max(mean|W|,1e-5); "
+            "activations per-token absmax int8; gradients fp32; NaN kept, Inf clamped",
+    .example = "ternary",
+    .make = &make_ternary,
+    .reference_quantize = &ternary_reference_quantize,
+    .make_codec = &make_ternary_codec,
+    .export_help = "ternary",
+};
 
 }  // namespace lmul::arith
