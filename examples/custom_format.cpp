@@ -57,8 +57,12 @@ int main(int argc, char** argv) try {
     std::fprintf(stderr, "usage: %s DATA_DIR [OUT_DIR]\n", argv[0]);
     return 2;
   }
-  arith::register_format({"chop", "chop:m=M keep M mantissa bits of both operands (toward zero), M 1..11",
-                          "chop:m=3", &make_chop});
+  arith::FormatInfo chop;
+  chop.name = "chop";
+  chop.help = "chop:m=M keep M mantissa bits of both operands (toward zero), M 1..11";
+  chop.example = "chop:m=3";
+  chop.make = &make_chop;
+  arith::register_format(chop);
 
   train::TrainConfig c;  // nanoGPT's defaults; a tiny model for a quick run
   c.dataset = argv[1];
@@ -70,7 +74,7 @@ int main(int argc, char** argv) try {
   c.arith.head = "chop:m=5";
   train::validate(c);  // the spec strings parse through the registry, as a TOML config's would
 
-  const train::TrainResult r = train::train(c, {.overwrite = true, .quiet = true});
+  const train::TrainResult r = train::train(c, train::TrainOptions(/*overwrite=*/true, /*quiet=*/true));
   std::printf("chop:m=3 linear, chop:m=5 head: %lld steps, val loss %.4f, train loss %.4f\n",
               static_cast<long long>(r.iters), r.final_val_loss, r.final_train_loss);
   return 0;

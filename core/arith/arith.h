@@ -79,9 +79,10 @@ struct FormatInfo {
   std::unique_ptr<Multiplier> (*make)(std::string_view options, uint64_t seed);
   // The scalar reference of the first quantize() of a fresh make(options, seed) on a contiguous
   // rows×cols operand: one value at a time with the format's *_ref function, scales computed in
-  // plain loops. Returns false where quantize() does (the role's operands stay fp32).
+  // plain loops. Returns false where quantize() does (the role's operands stay fp32). Every
+  // built-in row has one; a format registered at run time may leave it null.
   bool (*reference_quantize)(std::string_view options, uint64_t seed, Role role, const float* x,
-                             int64_t rows, int64_t cols, float* out);
+                             int64_t rows, int64_t cols, float* out) = nullptr;
   // The scalar reference of one product of two quantised operands; nullptr: the fp32 product.
   float (*reference_product)(std::string_view options, float a, float b) = nullptr;
   // The packed export codec (`lmul export --format`); nullptr when the format has none.
@@ -89,5 +90,10 @@ struct FormatInfo {
   const char* export_help = nullptr;  // the export specs it takes, e.g. "pot:b=2..4"
 };
 std::span<const FormatInfo> formats();
+// Adds a format at run time (a program's own arithmetic, e.g. examples/custom_format.cpp): from then
+// on its name works in every spec string — configs, --set, sweeps. Throws lmul::Error when the name
+// is taken or a required facet (name, help, example, make) is missing. Not thread-safe: register
+// before training starts.
+void register_format(const FormatInfo& format);
 
 }  // namespace lmul::arith

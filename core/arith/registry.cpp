@@ -4,6 +4,8 @@
 // not self-registering statics: a static library drops object files nothing references.
 // Adding a format: its file, its row here, its line in CMakeLists.txt (README "Adding a number
 // format"); tests/test_arith_table.cpp then checks every facet of the new row.
+#include <algorithm>
+#include <string>
 #include <vector>
 
 #include "core/arith/arith.h"
@@ -18,20 +20,24 @@ extern const FormatInfo exact_format, float_format, bf16_format, fp16_format, fp
 
 namespace {
 
-// Built on first use, after the rows' constant initialisation.
-const std::vector<FormatInfo>& table() {
-  static const std::vector<FormatInfo> rows = {
+// Built on first use, after the rows' constant initialisation; register_format appends.
+std::vector<FormatInfo>& table() {
+  static std::vector<FormatInfo> rows = {
       exact_format, float_format, bf16_format, fp16_format, fp8_format,
       lmul_format,  pot_format,   int_format,  ternary_format,
   };
   return rows;
 }
 
-// "name" and "options" of "name:options".
-std::pair<std::string_view, std::string_view> split_spec(std::string_view spec) {
-  const size_t colon = spec.find(':');
-  if (colon == std::string_view::npos) return {spec, {}};
-  return {spec.substr(0, colon), spec.substr(colon + 1)};
+// "name" and "options" of "name:options". The documented separators are ':' after the name and
+// ',' between options; ',' after the name ("bf16,round=stochastic") and ':' between options
+// ("fp8:e4m3:round=stochastic") are read the same way.
+std::pair<std::string_view, std::string> split_spec(std::string_view spec) {
+  const size_t end = spec.find_first_of(":,");
+  if (end == std::string_view::npos) return {spec, {}};
+  std::string options(spec.substr(end + 1));
+  std::replace(options.begin(), options.end(), ':', ',');
+  return {spec.substr(0, end), options};
 }
 
 const FormatInfo* find_format(std::string_view name) {
@@ -43,6 +49,14 @@ const FormatInfo* find_format(std::string_view name) {
 }  // namespace
 
 std::span<const FormatInfo> formats() { return table(); }
+
+void register_format(const FormatInfo& format) {
+  if (!format.name || !format.help || !format.example || !format.make)
+    throw Error("register_format: a format needs a name, help, an example spec and a factory");
+  if (find_format(format.name))
+    throw Error("register_format: a format named '{}' is already registered", format.name);
+  table().push_back(format);
+}
 
 std::unique_ptr<Multiplier> make_multiplier(std::string_view spec, uint64_t seed) {
   const auto [name, options] = split_spec(spec);
