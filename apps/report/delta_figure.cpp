@@ -154,7 +154,7 @@ DeltaSummary delta_summary(const Comparison& c) {
     return ra == 0 && sign * *a.final_value.mean < sign * *b.final_value.mean;
   });
   s.title = fmt::format("{} minus exact, by arithmetic — {}", c.metric, what_was_trained(c));
-  s.subtitle = fmt::format("{}; bar: ±1 std of the same-seed differences (no bar: difference of the means); best first, {} is better{}",
+  s.subtitle = fmt::format("{}, {} is better, best first{}\nbar: ±1 std of the same-seed differences; no bar: one pair or the difference of the means",
                            same_n ? fmt::format("n = {} per group", c.groups.front().runs.size()) : "n per group in the labels",
                            c.better == Better::lower ? "lower" : "higher",
                            s.show_best ? "" : "; best = final in every group");
@@ -167,9 +167,17 @@ std::string render_delta_svg(const DeltaSummary& s) {
   label_w = std::min(label_w, kMaxLabelW);
   const int panels = s.show_best ? 2 : 1;
   const double panel_x0 = kMargin + label_w + kGap;
-  const double width = panel_x0 + panels * (kPanelW + kValueW) + kMargin;
+  // Subtitle lines (split at '\n'); the figure is at least as wide as its title and subtitle.
+  std::vector<std::string> sub;
+  for (size_t b = 0, e; b <= s.subtitle.size(); b = e + 1) {
+    e = std::min(s.subtitle.find('\n', b), s.subtitle.size());
+    sub.push_back(s.subtitle.substr(b, e - b));
+  }
+  double min_w = text_width(s.title, 17) * 1.05;
+  for (const auto& line : sub) min_w = std::max(min_w, text_width(line, 12));
+  const double width = std::max(panel_x0 + panels * (kPanelW + kValueW) + kMargin, min_w + 2 * kMargin);
   const double rows_h = kRowH * static_cast<double>(s.rows.size());
-  const double y0 = kTitleH;
+  const double y0 = kTitleH + 16 * static_cast<double>(sub.size() - 1);
 
   std::string body;
   // Row labels, and a light band on every other row to lead the eye across.
@@ -204,8 +212,9 @@ std::string render_delta_svg(const DeltaSummary& s) {
   out += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
   out += fmt::format("<text x=\"{:.1f}\" y=\"24\" font-size=\"17\" font-weight=\"600\" text-anchor=\"middle\">{}</text>\n",
                      width / 2, xml_escape(s.title));
-  out += fmt::format("<text x=\"{:.1f}\" y=\"44\" font-size=\"12\" fill=\"#555\" text-anchor=\"middle\">{}</text>\n", width / 2,
-                     xml_escape(s.subtitle));
+  for (size_t i = 0; i < sub.size(); ++i)
+    out += fmt::format("<text x=\"{:.1f}\" y=\"{:.0f}\" font-size=\"12\" fill=\"#555\" text-anchor=\"middle\">{}</text>\n",
+                       width / 2, 44 + 16 * static_cast<double>(i), xml_escape(sub[i]));
   out += body;
   out += "</svg>\n";
   return out;

@@ -32,6 +32,7 @@ td.text { white-space: normal; overflow-wrap: anywhere; max-width: 380px; }
 td.diff { text-align: left; white-space: normal; font-family: 'DejaVu Sans Mono', monospace; font-size: 12px; }
 .swatch { vertical-align: middle; margin-right: 6px; }
 figcaption { font-size: 13px; color: #555; }
+td.text:nth-child(-n+2) { min-width: 9em; }
 @media (max-width: 700px) { body { margin: 12px auto; padding: 0 8px; } td.text { max-width: 220px; } }
 code, pre { font-family: 'DejaVu Sans Mono', monospace; font-size: 12px; }
 pre { background: #f6f6f6; padding: 8px; overflow-x: auto; }
@@ -66,7 +67,7 @@ std::string optional_number(const std::optional<double>& v) {
 std::string html_report(const Comparison& c, const Table& table, const std::string& loss_svg, const std::string& delta_svg) {
   const std::vector<GroupStyle> styles = group_styles(c);
   std::string h = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n"
-                  "<title>lmul compare</title>\n<style>";
+                  "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n<title>lmul compare</title>\n<style>";
   h += kStyle;
   h += "</style>\n</head>\n<body>\n<h1>lmul compare</h1>\n";
   h += fmt::format("<p class=\"meta\">{} runs in {} groups; table metric: <code>{}</code> ({} is better); "

@@ -43,7 +43,11 @@ void render_panel(std::string& out, const Panel& p, bool log_y, double x0, doubl
   if (xr.empty()) xr.add(0), xr.add(1), yr.add(0), yr.add(1);
   const Axis ax = linear_axis(std::min(0.0, xr.lo), xr.hi, 7);
   const Axis ay = log_y ? log_axis(yr.lo, yr.hi, 9) : linear_axis(yr.lo, yr.hi, 9);
-  const double left = x0 + kLeft, top = y0 + kTop, pw = w - kLeft - kRight, ph = h - kTop - kBottom;
+  // Room left of the frame for the widest tick label ("-0.0035") and the rotated axis label.
+  double tick_w = 0;
+  for (double t : ay.ticks) tick_w = std::max(tick_w, text_width(tick_label(ay, t), 12));
+  const double margin_left = std::max(kLeft, tick_w + 8 + 30);
+  const double left = x0 + margin_left, top = y0 + kTop, pw = w - margin_left - kRight, ph = h - kTop - kBottom;
   // Data sit a few px inside the frame (as matplotlib's margins) so markers at the ends of the
   // range are not cut in half by the clip.
   const auto px = [&](double x) { return left + kInset + axis_fraction(ax, x) * (pw - 2 * kInset); };
