@@ -25,7 +25,7 @@ constexpr std::array<Marker, 6> kMarkers = {Marker::circle,  Marker::square,    
 constexpr std::array<std::string_view, 6> kDashes = {"", "8 4", "1.5 3.5", "10 3 2 3", "4 3", "14 3 3 3 3 3"};
 // Lightness shifts: negative darkens towards black, positive lightens towards white, kept small
 // enough that a shade still reads as its family's hue and stays visible on white.
-constexpr std::array<double, 6> kShades = {0.0, -0.32, 0.3, -0.5, 0.15, -0.16};
+constexpr std::array<double, 6> kShades = {0.0, -0.32, 0.3, -0.18, 0.45, 0.15};
 
 std::string shade(std::string_view hex, double t) {
   unsigned rgb = 0;
