@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,7 @@
 #include "apps/commands.h"
 #include "apps/compare.h"
 #include "apps/report/compare_table.h"
+#include "apps/report/delta_figure.h"
 #include "apps/report/html_report.h"
 #include "apps/report/loss_figure.h"
 #include "apps/report/run_groups.h"
@@ -44,7 +46,10 @@ void run_compare(const CompareOptions& opt) {
   }
   if (runs.empty()) throw Error("compare: none of the {} run dir(s) has a logged step in metrics.jsonl", opt.run_dirs.size());
 
-  const report::Comparison c = report::compare_runs(std::move(runs), opt.metric);
+  std::optional<report::Better> better;
+  if (opt.higher_better) better = report::Better::higher;
+  if (opt.lower_better) better = report::Better::lower;
+  const report::Comparison c = report::compare_runs(std::move(runs), opt.metric, better);
   for (const auto& w : c.warnings) fmt::print(stderr, "lmul: warning: {}\n", w);
   const report::Table table = report::compare_table(c);
   fmt::print("{}", report::format_terminal(table));
@@ -55,11 +60,19 @@ void run_compare(const CompareOptions& opt) {
   std::filesystem::create_directories(out, ec);
   if (ec) throw Error("compare: --out '{}': cannot create directory ({})", opt.out_dir, ec.message());
   const std::string svg = report::loss_figure_svg(c, {.log_y = opt.log_y});
+  // The Δ summary needs an exact group to subtract; without one there is nothing to draw.
+  const std::string delta_svg = report::has_delta(c) ? report::delta_figure_svg(c) : "";
   write_file(out / "compare.md", report::format_markdown(table));
   write_file(out / "compare.json", report::compare_json(c).dump(2) + "\n");
   write_file(out / "loss.svg", svg);
-  write_file(out / "report.html", report::html_report(c, table, svg));
-  fmt::print("wrote {0}/compare.md, {0}/compare.json, {0}/loss.svg, {0}/report.html\n", out.string());
+  std::error_code rm;
+  if (!delta_svg.empty())
+    write_file(out / "delta.svg", delta_svg);
+  else
+    std::filesystem::remove(out / "delta.svg", rm);  // not a stale one from an earlier comparison
+  write_file(out / "report.html", report::html_report(c, table, svg, delta_svg));
+  fmt::print("wrote {0}/compare.md, {0}/compare.json, {0}/loss.svg, {1}{0}/report.html\n", out.string(),
+             delta_svg.empty() ? "" : fmt::format("{}/delta.svg, ", out.string()));
 }
 
 void add_compare(CLI::App& app) {
@@ -68,7 +81,8 @@ void add_compare(CLI::App& app) {
       "compare",
       "Compare training runs: a table of final/best loss per arithmetic (seeds grouped as mean ± "
       "sample std, Δ against the all-exact run (± the spread of same-seed differences), median throughput), and with --out the same table "
-      "as compare.md and compare.json plus loss curves (loss.svg) and a self-contained report.html");
+      "as compare.md and compare.json plus the Δ summary (delta.svg: each group's Δ vs exact with error bars, "
+      "sorted, coloured by arithmetic family), loss curves (loss.svg) and a self-contained report.html");
   cmd->add_option("run_dirs", opt->run_dirs,
                   "Run directories (each with metrics.jsonl). Runs whose configs differ only in "
                   "seed (and bookkeeping keys such as out_dir, eval_interval) are grouped; runs "
@@ -79,11 +93,19 @@ void add_compare(CLI::App& app) {
                   "(created if missing); without it only the table is printed");
   cmd->add_flag("--log-y", opt->log_y, "Plot the loss on a logarithmic y axis");
   cmd->add_option("--metric", opt->metric,
-                  "Loss the table's final/best/Δ columns report: val_loss (eval steps) or "
-                  "train_loss (eval steps' eval_train_loss when logged, else the per-step "
-                  "minibatch loss); the plot shows both train and val")
-      ->check(CLI::IsMember({"val_loss", "train_loss"}))
+                  "What the table's final/best/Δ columns and delta.svg report: val_loss (eval "
+                  "steps), train_loss (eval steps' eval_train_loss when logged, else the per-step "
+                  "minibatch loss) or any other numeric key of the runs' metrics.jsonl step lines "
+                  "(e.g. a task's accuracy); the loss plot shows train and val loss, and the metric "
+                  "in a panel of its own when it is neither")
       ->capture_default_str();
+  auto* higher = cmd->add_flag("--higher-better", opt->higher_better,
+                               "The metric improves upward (best = highest, sorted highest Δ first); the "
+                               "default for keys containing 'acc'");
+  auto* lower = cmd->add_flag("--lower-better", opt->lower_better,
+                              "The metric improves downward (best = lowest); the default for every key "
+                              "without 'acc' (losses)");
+  higher->excludes(lower);
   cmd->callback([opt] { run_compare(*opt); });
 }
 

@@ -25,6 +25,13 @@ inline nlohmann::json run_config(const std::string& linear = "exact", long long 
                      {"embedding", "exact"}, {"backward", "same"}}}};
 }
 
+// The same config with several sites set ({"attention": "lmul:m=4"}); sites not named stay exact.
+inline nlohmann::json run_config_sites(const nlohmann::json& sites, long long seed = 1337) {
+  nlohmann::json config = run_config("exact", seed);
+  for (const auto& [site, spec] : sites.items()) config["arith"][site] = spec;
+  return config;
+}
+
 inline std::string step_line(long long step, double train, std::optional<double> val = std::nullopt,
                              double tokens_per_s = 19000, double ms_per_step = 40) {
   nlohmann::json j = {{"step", step}, {"train_loss", train}, {"lr", 1e-3},
@@ -53,6 +60,51 @@ inline std::filesystem::path write_finished_run(const std::filesystem::path& dir
     lines.push_back(step_line(s, val - 0.02, s % 250 == 0 ? std::optional<double>(val) : std::nullopt, tokens_per_s));
   }
   return write_run(dir, config, lines);
+}
+
+// A sweep as the README's formats sweep: its 16 arithmetics (exact, six L-Mul, three fp8, four
+// PoT, ternary, int8, as configs/sweeps/formats_shakespeare_char.toml) × seeds 1, 2, 3, each run
+// finished (write_finished_run) at a made-up final val loss: a per-seed base plus a per-group
+// shift plus a small per-seed wobble, so that groups differ, seeds pair, and the same-seed
+// differences have a spread. Returns the run dirs in sweep order.
+struct FixtureGroup {
+  nlohmann::json sites;  // site → spec
+  double shift;          // final val loss minus the exact run's of the same seed, on average
+};
+inline const std::vector<FixtureGroup>& formats_sweep_groups() {
+  static const std::vector<FixtureGroup> groups = {
+      {{{"linear", "exact"}}, 0.0},
+      {{{"linear", "lmul:m=3"}}, -0.0056},
+      {{{"linear", "lmul:m=4"}}, -0.0055},
+      {{{"linear", "lmul:m=3,variant=formula"}}, 0.0114},
+      {{{"linear", "lmul:m=4,variant=formula"}}, 0.0150},
+      {{{"linear", "fp8:e4m3,scale=delayed"}}, 0.0053},
+      {{{"linear", "fp8:e5m2,scale=delayed"}}, 0.0114},
+      {{{"linear", "fp8:hybrid,scale=delayed"}}, -0.0001},
+      {{{"linear", "pot:b=4"}}, 0.0063},
+      {{{"linear", "pot:b=5"}}, 0.0031},
+      {{{"linear", "pot:b=6"}}, 0.0002},
+      {{{"linear", "ternary"}}, 0.1336},
+      {{{"linear", "int:b=8"}}, -0.0009},
+      {{{"attention", "lmul:m=4"}}, -0.0001},
+      {{{"linear", "lmul:m=4"}, {"attention", "lmul:m=4"}, {"head", "lmul:m=4"}}, -0.0126},
+      {{{"linear", "pot:b=4"}, {"head", "pot:b=4"}, {"embedding", "pot:b=4"}}, 0.0220},
+  };
+  return groups;
+}
+
+inline std::vector<std::filesystem::path> write_formats_sweep(const std::filesystem::path& dir) {
+  const double seed_base[3] = {1.8925, 1.8998, 1.9062};
+  std::vector<std::filesystem::path> runs;
+  const auto& groups = formats_sweep_groups();
+  for (size_t g = 0; g < groups.size(); ++g)
+    for (int seed = 1; seed <= 3; ++seed) {
+      const double wobble = g == 0 ? 0.0 : 0.004 * static_cast<double>((static_cast<int>(g) * 7 + seed * 3) % 5 - 2);
+      const auto name = fmt::format("g{:02}.seed{}", g, seed);
+      runs.push_back(write_finished_run(dir / name, run_config_sites(groups[g].sites, seed),
+                                        seed_base[seed - 1] + groups[g].shift + wobble));
+    }
+  return runs;
 }
 
 inline std::string read_text(const std::filesystem::path& file) {

@@ -42,8 +42,9 @@ TEST_CASE("lmul compare prints the table and --out writes md, json, svg and html
   CHECK(r.out.find("exact_s{1,2}  exact") != std::string::npos);
   CHECK(r.out.find("1.9500 ± 0.0707") != std::string::npos);
   CHECK(r.out.find("+0.1500") != std::string::npos);
-  for (const char* f : {"compare.md", "compare.json", "loss.svg", "report.html"})
+  for (const char* f : {"compare.md", "compare.json", "delta.svg", "loss.svg", "report.html"})
     CHECK_MESSAGE(std::filesystem::file_size(tmp.path() / "report" / f) > 100, f);
+  CHECK(r.out.find("/delta.svg, ") != std::string::npos);
   CHECK(test::read_text(tmp.path() / "report" / "compare.md").starts_with("| run | arithmetic |"));
   CHECK(nlohmann::json::parse(test::read_text(tmp.path() / "report" / "compare.json"))["groups"].size() == 2);
 }
@@ -100,19 +101,54 @@ TEST_CASE("--log-y puts the loss on a log axis and --metric train_loss titles th
   CHECK(test::read_text(tmp.path() / "o" / "loss.svg").find(">loss (log scale)</text>") != std::string::npos);
 }
 
-TEST_CASE("a bad --metric is a usage error, exit 2") {
+TEST_CASE("a --metric no run logs is a usage error naming the keys they do log, exit 2") {
   TempDir tmp;
   test::write_finished_run(tmp / "a", test::run_config(), 1.9);
   const auto r = run_lmul(tmp, fmt::format("compare {} --metric loss", q(tmp / "a")));
   CHECK(r.rc == 2);
-  CHECK(r.err.find("--metric") != std::string::npos);
+  CHECK(r.err == "lmul: error: compare: --metric 'loss': no run logs it; the runs' step lines carry grad_norm, lr, "
+                 "ms_per_step, tokens_per_s, train_loss, val_loss\n");
+  const auto both = run_lmul(tmp, fmt::format("compare {} --higher-better --lower-better", q(tmp / "a")));
+  CHECK(both.rc == 2);
+  CHECK(both.err.find("--higher-better") != std::string::npos);
+}
+
+TEST_CASE("--metric on a logged accuracy: higher is better, delta.svg sorted by it; no exact run, no delta.svg") {
+  TempDir tmp;
+  const auto acc_run = [&](const std::string& name, const std::string& linear, double acc) {
+    test::write_run(tmp / name, test::run_config(linear, 1),
+                    {nlohmann::json{{"step", 0}, {"train_loss", 4.0}, {"val_loss", 4.0}, {"val_acc", 0.0}}.dump(),
+                     nlohmann::json{{"step", 100}, {"train_loss", 1.0}, {"val_loss", 1.0}, {"val_acc", acc}}.dump()});
+  };
+  acc_run("exact", "exact", 0.90);
+  acc_run("lmul", "lmul:m=4", 0.95);
+  acc_run("tern", "ternary", 0.40);
+  const auto r = run_lmul(tmp, fmt::format("compare {} {} {} --metric val_acc --out {}", q(tmp / "exact"), q(tmp / "lmul"),
+                                           q(tmp / "tern"), q(tmp / "o")));
+  CHECK(r.rc == 0);
+  CHECK(r.out.find("final val_acc") != std::string::npos);
+  CHECK(r.out.find("Δ vs exact (higher better)") != std::string::npos);
+  CHECK(r.out.find("+0.0500") != std::string::npos);
+  const std::string delta = test::read_text(tmp.path() / "o" / "delta.svg");
+  CHECK(delta.find("linear=lmul:m=4: +0.0500") < delta.find("linear=ternary: -0.5000"));
+  CHECK(nlohmann::json::parse(test::read_text(tmp.path() / "o" / "compare.json"))["better"] == "higher");
+  const auto low = run_lmul(tmp, fmt::format("compare {} {} {} --metric val_acc --lower-better --out {}", q(tmp / "exact"),
+                                             q(tmp / "lmul"), q(tmp / "tern"), q(tmp / "o")));
+  CHECK(low.rc == 0);
+  CHECK(low.out.find("Δ vs exact (lower better)") != std::string::npos);
+  // Without an exact run there is no Δ: delta.svg is not written (and an old one is removed).
+  const auto none = run_lmul(tmp, fmt::format("compare {} {} --out {}", q(tmp / "lmul"), q(tmp / "tern"), q(tmp / "o")));
+  CHECK(none.rc == 0);
+  CHECK_FALSE(std::filesystem::exists(tmp.path() / "o" / "delta.svg"));
+  CHECK(none.out.find("delta.svg") == std::string::npos);
 }
 
 TEST_CASE("lmul compare --help describes every option") {
   TempDir tmp;
   const auto r = run_lmul(tmp, "compare --help");
   CHECK(r.rc == 0);
-  for (const char* text : {"run_dirs", "--out", "--log-y", "--metric", "val_loss", "train_loss", "seed"})
+  for (const char* text : {"run_dirs", "--out", "--log-y", "--metric", "val_loss", "train_loss", "seed", "delta.svg",
+                           "--higher-better", "--lower-better"})
     CHECK_MESSAGE(r.out.find(text) != std::string::npos, text);
 }
 }

@@ -160,9 +160,10 @@ TEST_CASE("seeds of one arithmetic share a colour; exact is black") {
   const auto fig = report::loss_figure(c, {});
   const auto& val = fig.panels[1].series;
   CHECK(val[0].color == val[1].color);  // exact_s1, exact_s2
-  CHECK(val[0].color == report::group_color(c, 0));
-  CHECK(report::group_color(c, 0) == "#1A1A1A");
-  CHECK(report::group_color(c, 1) != report::group_color(c, 2));
+  const auto styles = report::group_styles(c);
+  CHECK(val[0].color == styles[0].color);
+  CHECK(styles[0].color == "#1A1A1A");
+  CHECK(styles[1].color != styles[2].color);  // mystery and other: two families
   CHECK(val[0].width < val[2].width);  // seed thinner than the mean
   CHECK(val[2].markers);               // val points marked
   CHECK_FALSE(fig.panels[0].series[2].markers);
@@ -197,15 +198,18 @@ TEST_CASE("a diverging run's spike leaves the frame instead of stretching the lo
   CHECK(count(svg, "<polyline class=\"series\"") == 6);  // but its line is drawn (and clipped), its Δ too
 }
 
-TEST_CASE("past ten colours, groups repeat a colour with a dash pattern") {
+TEST_CASE("twelve formats of one family keep its hue and differ by marker and dash") {
   TempDir tmp;
   std::vector<report::RunMetrics> runs;
   for (int i = 0; i < 12; ++i)
     runs.push_back(report::read_run(test::write_finished_run(tmp / fmt::format("r{}", i), test::run_config(fmt::format("mystery:m={}", i)), 2.0)));
   const auto c = report::compare_runs(std::move(runs), "val_loss");
-  CHECK(report::group_dash(c, 0) == "");
-  CHECK(report::group_color(c, 10) == report::group_color(c, 0));
-  CHECK(report::group_dash(c, 10) != report::group_dash(c, 0));
+  const auto styles = report::group_styles(c);
+  CHECK(styles[0].dash == "");
+  CHECK(styles[6].color == styles[0].color);  // the shades cycle with the markers
+  for (size_t a = 0; a < styles.size(); ++a)
+    for (size_t b = a + 1; b < styles.size(); ++b)
+      CHECK((styles[a].marker != styles[b].marker || styles[a].dash != styles[b].dash));
 }
 
 TEST_CASE("a comparison where no run has evaluated yet plots the training panel alone") {

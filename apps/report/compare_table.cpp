@@ -77,8 +77,12 @@ std::string stat_text(const Stat& s) {
 
 Table compare_table(const Comparison& c) {
   Table t;
-  const std::string m = c.metric == "val_loss" ? "val" : "train";
-  t.header = {"run", "arithmetic", "seed", "n", "final " + m, "best " + m, "Δ vs exact",
+  // The losses keep their short names; any other metric is named in full with the way it improves.
+  const bool loss = c.metric == "val_loss" || c.metric == "train_loss";
+  const std::string m = c.metric == "val_loss" ? "val" : c.metric == "train_loss" ? "train" : c.metric;
+  const std::string delta_header =
+      loss ? "Δ vs exact" : fmt::format("Δ vs exact ({} better)", c.better == Better::lower ? "lower" : "higher");
+  t.header = {"run", "arithmetic", "seed", "n", "final " + m, "best " + m, delta_header,
               "steps", "tokens/s", "ms/step"};
   for (const auto& g : c.groups) {
     std::vector<std::string> names;
@@ -143,6 +147,7 @@ std::string format_markdown(const Table& t) {
 nlohmann::json compare_json(const Comparison& c) {
   nlohmann::json j;
   j["metric"] = c.metric;
+  j["better"] = c.better == Better::lower ? "lower" : "higher";
   j["warnings"] = c.warnings;
   j["runs"] = nlohmann::json::array();
   for (size_t i = 0; i < c.runs.size(); ++i) {
@@ -166,6 +171,7 @@ nlohmann::json compare_json(const Comparison& c) {
     for (size_t i : g.runs) runs.push_back(c.runs[i].name);
     j["groups"].push_back({{"name", g.name},
                            {"arith_label", g.label},
+                           {"family", g.family},
                            {"exact", g.exact},
                            {"runs", runs},
                            {"seeds", g.seeds},
@@ -173,6 +179,8 @@ nlohmann::json compare_json(const Comparison& c) {
                            {"best", stat_json(g.best_loss)},
                            {"delta_vs_exact", g.delta ? number(*g.delta) : nlohmann::json()},
                            {"delta_vs_exact_same_seed", stat_json(g.paired_delta)},
+                           {"best_delta_vs_exact", g.best_delta ? number(*g.best_delta) : nlohmann::json()},
+                           {"best_delta_vs_exact_same_seed", stat_json(g.paired_best_delta)},
                            {"steps", {{"min", g.min_steps}, {"max", g.max_steps}}},
                            {"tokens_per_s_median", number(g.tokens_per_s)},
                            {"ms_per_step_median", number(g.ms_per_step)}});

@@ -5,7 +5,7 @@
 
 #include <fmt/format.h>
 
-#include "apps/report/loss_figure.h"
+#include "apps/report/group_style.h"
 #include "apps/report/svg_plot.h"
 
 namespace lmul::report {
@@ -30,7 +30,10 @@ td.text, th.text { text-align: left; }
 td.text { white-space: normal; overflow-wrap: anywhere; max-width: 380px; }
 .scroll { overflow-x: auto; }
 td.diff { text-align: left; white-space: normal; font-family: 'DejaVu Sans Mono', monospace; font-size: 12px; }
-.swatch { display: inline-block; width: 18px; height: 3px; vertical-align: middle; margin-right: 6px; }
+.swatch { vertical-align: middle; margin-right: 6px; }
+figcaption { font-size: 13px; color: #555; }
+td.text:nth-child(-n+2) { min-width: 9em; }
+@media (max-width: 700px) { body { margin: 12px auto; padding: 0 8px; } td.text { max-width: 220px; } }
 code, pre { font-family: 'DejaVu Sans Mono', monospace; font-size: 12px; }
 pre { background: #f6f6f6; padding: 8px; overflow-x: auto; }
 )";
@@ -61,33 +64,41 @@ std::string optional_number(const std::optional<double>& v) {
 
 }  // namespace
 
-std::string html_report(const Comparison& c, const Table& table, const std::string& svg) {
+std::string html_report(const Comparison& c, const Table& table, const std::string& loss_svg, const std::string& delta_svg) {
+  const std::vector<GroupStyle> styles = group_styles(c);
   std::string h = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n"
-                  "<title>lmul compare</title>\n<style>";
+                  "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n<title>lmul compare</title>\n<style>";
   h += kStyle;
   h += "</style>\n</head>\n<body>\n<h1>lmul compare</h1>\n";
-  h += fmt::format("<p class=\"meta\">{} runs in {} groups; table metric: <code>{}</code>; "
+  h += fmt::format("<p class=\"meta\">{} runs in {} groups; table metric: <code>{}</code> ({} is better); "
                    "Δ is the final {} against the exact-arithmetic group of the same setup (mean ± std of the "
                    "same-seed differences where every seed has an exact partner).</p>\n",
-                   c.runs.size(), c.groups.size(), c.metric, c.metric);
+                   c.runs.size(), c.groups.size(), c.metric, c.better == Better::lower ? "lower" : "higher", c.metric);
   if (!c.warnings.empty()) {
     h += "<div class=\"warnings\"><ul>\n";
     for (const auto& w : c.warnings) h += "<li>" + xml_escape(w) + "</li>\n";
     h += "</ul></div>\n";
   }
-  h += "<figure>\n" + svg + "</figure>\n";
+  if (!delta_svg.empty())
+    h += "<figure class=\"delta\">\n" + delta_svg +
+         "<figcaption>Δ vs exact per group, best first; colour = arithmetic family, the same style as in the "
+         "table and the curves below.</figcaption>\n</figure>\n";
 
   h += "<h2>Comparison</h2>\n<div class=\"scroll\"><table>\n<thead><tr>";
   for (size_t j = 0; j < table.header.size(); ++j)
     h += fmt::format("<th{}>{}</th>", j < 3 ? " class=\"text\"" : "", xml_escape(table.header[j]));
   h += "</tr></thead>\n<tbody>\n";
-  for (const auto& row : table.rows) {
+  // Table rows are the groups in order; the arithmetic cell carries the group's swatch.
+  for (size_t r = 0; r < table.rows.size(); ++r) {
+    const auto& row = table.rows[r];
     h += "<tr>";
     for (size_t j = 0; j < row.size(); ++j)
-      h += fmt::format("<td{}>{}</td>", j < 3 ? " class=\"text\"" : "", xml_escape(row[j]));
+      h += fmt::format("<td{}>{}{}</td>", j < 3 ? " class=\"text\"" : "",
+                       j == 1 && r < styles.size() ? style_swatch_svg(styles[r]) : "", xml_escape(row[j]));
     h += "</tr>\n";
   }
   h += "</tbody>\n</table></div>\n";
+  h += "<h2>Curves</h2>\n<figure>\n" + loss_svg + "</figure>\n";
 
   const size_t ref = reference_run(c);
   h += fmt::format("<h2>Runs</h2>\n<p class=\"meta\">Config differences are against <code>{}</code>.</p>\n",
@@ -98,9 +109,9 @@ std::string html_report(const Comparison& c, const Table& table, const std::stri
     for (size_t i : c.groups[g].runs) {
       const auto seed = config_seed(c.runs[i].config);
       h += fmt::format(
-          "<tr><td class=\"text\"><span class=\"swatch\" style=\"background:{}\"></span>{}<br/><code>{}</code></td>"
+          "<tr><td class=\"text\">{}{}<br/><code>{}</code></td>"
           "<td class=\"text\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"diff\">{}</td></tr>\n",
-          group_color(c, g), xml_escape(c.runs[i].name), xml_escape(c.runs[i].dir.string()),
+          style_swatch_svg(styles[g]), xml_escape(c.runs[i].name), xml_escape(c.runs[i].dir.string()),
           xml_escape(arith_label(c.runs[i].config)), seed ? fmt::format("{}", *seed) : "—",
           c.summaries[i].last_step, optional_number(c.summaries[i].final_loss),
           optional_number(c.summaries[i].best_loss), c.runs[i].warnings.size(), config_diff(c, ref, i));

@@ -135,6 +135,36 @@ std::string arith_label(const nlohmann::json& config) {
   return label.empty() ? "exact" : label;
 }
 
+std::string spec_family(std::string_view spec) {
+  const std::string_view name = spec.substr(0, spec.find(':'));
+  constexpr std::array<std::pair<std::string_view, std::string_view>, 9> kFamilies = {{
+      {"exact", "exact"}, {"lmul", "L-Mul"}, {"fp8", "fp8"}, {"pot", "PoT"}, {"int", "int"},
+      {"ternary", "ternary"}, {"float", "float"}, {"bf16", "float"}, {"fp16", "float"}}};
+  for (const auto& [format, family] : kFamilies)
+    if (name == format) return std::string(family);
+  return std::string(name);
+}
+
+std::string arith_family(const nlohmann::json& config) {
+  if (!config.is_object() || !config.contains("arith") || !config["arith"].is_object()) return "unknown";
+  const nlohmann::json& arith = config["arith"];
+  const auto family = [](const nlohmann::json& spec) {
+    return spec.is_string() ? spec_family(spec.get<std::string>()) : std::string("unknown");
+  };
+  for (auto site : kSites)
+    if (arith.contains(site) && !is_exact_spec(arith[site])) return family(arith[site]);
+  for (const auto& [site, spec] : arith.items()) {
+    bool known = site == "backward";
+    for (auto s : kSites) known = known || site == s;
+    if (!known && !is_exact_spec(spec)) return family(spec);
+  }
+  if (arith.contains("backward")) {
+    const auto& bwd = arith["backward"];
+    if (!is_exact_spec(bwd) && !(bwd.is_string() && bwd.get<std::string>() == "same")) return family(bwd);
+  }
+  return "exact";
+}
+
 std::vector<std::string> differing_keys(const std::vector<FlatConfig>& configs, KeyRole role) {
   std::set<std::string> keys;
   for (const auto& c : configs)

@@ -38,6 +38,15 @@ bool is_exact_arith(const nlohmann::json& config);
 // round=rne" → "lmul:m=4"); specs the registry does not know are returned as written.
 std::string short_spec(std::string_view spec);
 
+// The family a spec belongs to, from its format name, as papers group formats: "lmul:m=3" and
+// "lmul:m=4,variant=formula" → "L-Mul"; "fp8:…" → "fp8"; "pot:…" → "PoT"; "int:…" → "int";
+// "ternary"; "float:…", "bf16", "fp16" → "float"; "exact"; any other format → its own name.
+std::string spec_family(std::string_view spec);
+// The family of a run's arithmetic: that of its first non-exact spec in label order (linear,
+// attention, head, embedding, other sites, then backward), so "attention=lmul:m=4" is L-Mul and
+// "linear=pot:b=4 embedding=pot:b=4" PoT; "exact" when every site is exact.
+std::string arith_family(const nlohmann::json& config);
+
 // Keys of the given role whose values are not the same in every config (a key missing from some
 // config counts as differing), in key order.
 std::vector<std::string> differing_keys(const std::vector<FlatConfig>& configs, KeyRole role);

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -16,7 +17,7 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-RunSummary summarise(const RunMetrics& run, const std::string& metric) {
+RunSummary summarise(const RunMetrics& run, const std::string& metric, Better better) {
   RunSummary s;
   // The train loss of eval steps (averaged over eval_iters batches, as nanoGPT reports it) is a
   // far steadier final value than one minibatch's loss; use it when the trainer logged it.
@@ -28,7 +29,7 @@ RunSummary summarise(const RunMetrics& run, const std::string& metric) {
     // A NaN (diverged) value makes "best" the best before divergence; all NaN → NaN.
     double best = kNaN;
     for (double v : series.values)
-      if (std::isfinite(v) && !(v >= best)) best = v;
+      if (std::isfinite(v) && (std::isnan(best) || better_than(v, best, better))) best = v;
     s.best_loss = best;
   }
   if (!run.records.empty()) s.last_step = run.records.back().step;
@@ -104,6 +105,12 @@ void name_groups(Comparison& c) {
 
 }  // namespace
 
+Better metric_direction(std::string_view metric) {
+  return metric.find("acc") != std::string_view::npos ? Better::higher : Better::lower;
+}
+
+bool better_than(double a, double b, Better better) { return better == Better::lower ? a < b : a > b; }
+
 const RunGroup* reference_group(const Comparison& c, const RunGroup& g) {
   const RunGroup* first = nullptr;
   for (const auto& e : c.groups) {
@@ -150,36 +157,51 @@ double median(std::vector<double> values) {
 
 namespace {
 
-// final(run) − final(exact run of the same seed) over g's runs; n = 0 unless every run of g with a
-// final value has exactly one partner in ref with a final value.
-Stat paired_differences(const Comparison& c, const RunGroup& g, const RunGroup& ref) {
+using SummaryValue = std::optional<double> RunSummary::*;
+
+// value(run) − value(exact run of the same seed) over g's runs, value being the final or best
+// one; n = 0 unless every run of g with a value has exactly one partner in ref with a value.
+Stat paired_differences(const Comparison& c, const RunGroup& g, const RunGroup& ref, SummaryValue value) {
   std::vector<double> diffs;
   for (size_t i : g.runs) {
-    const auto& final_i = c.summaries[i].final_loss;
-    if (!final_i) continue;
+    const auto& v = c.summaries[i].*value;
+    if (!v) continue;
     std::vector<double> partners;
     for (size_t j : same_seed_runs(c, i, ref))
-      if (c.summaries[j].final_loss) partners.push_back(*c.summaries[j].final_loss);
+      if (c.summaries[j].*value) partners.push_back(*(c.summaries[j].*value));
     if (partners.size() != 1) return {kNaN, kNaN, 0};
-    diffs.push_back(*final_i - partners.front());
+    diffs.push_back(*v - partners.front());
   }
   return mean_std(diffs);
 }
 
+// Throws when no run logs the metric, naming the ones they do log. The trainer's losses are always
+// accepted: runs that have not evaluated yet are compared with a warning, not refused.
+void check_metric_logged(const std::vector<RunMetrics>& runs, const std::string& metric) {
+  if (metric == "val_loss" || metric == "train_loss") return;
+  std::set<std::string> logged;
+  for (const auto& run : runs)
+    for (auto& key : logged_metrics(run)) logged.insert(std::move(key));
+  if (logged.count(metric) != 0) return;
+  throw Error("compare: --metric '{}': no run logs it; the runs' step lines carry {}", metric,
+              logged.empty() ? std::string("no numeric key yet") : fmt::format("{}", fmt::join(logged, ", ")));
+}
+
 }  // namespace
 
-Comparison compare_runs(std::vector<RunMetrics> runs, const std::string& metric) {
+Comparison compare_runs(std::vector<RunMetrics> runs, const std::string& metric, std::optional<Better> better) {
   if (runs.empty()) throw Error("compare: no runs to compare");
-  if (metric != "val_loss" && metric != "train_loss")
-    throw Error("compare: --metric '{}' is not one of val_loss, train_loss", metric);
+  if (metric.empty()) throw Error("compare: --metric is empty; give a key of the step lines, e.g. val_loss");
+  check_metric_logged(runs, metric);
   Comparison c;
   c.metric = metric;
+  c.better = better.value_or(metric_direction(metric));
   c.runs = std::move(runs);
   disambiguate_names(c.runs);
   std::vector<std::string> keys;
   for (const auto& run : c.runs) {
     c.configs.push_back(flatten_config(run.config));
-    c.summaries.push_back(summarise(run, metric));
+    c.summaries.push_back(summarise(run, metric, c.better));
     keys.push_back(group_key(c.configs.back()));
   }
   for (size_t i = 0; i < c.runs.size(); ++i) {
@@ -190,6 +212,7 @@ Comparison compare_runs(std::vector<RunMetrics> runs, const std::string& metric)
       it = c.groups.end() - 1;
       it->label = arith_label(c.runs[i].config);
       it->exact = is_exact_arith(c.runs[i].config);
+      it->family = arith_family(c.runs[i].config);
     }
     it->runs.push_back(i);
     if (auto seed = config_seed(c.runs[i].config)) it->seeds.push_back(*seed);
@@ -222,7 +245,9 @@ Comparison compare_runs(std::vector<RunMetrics> runs, const std::string& metric)
   for (auto& g : c.groups)
     if (const RunGroup* ref = reference_group(c, g); ref && ref->final_loss.n > 0 && g.final_loss.n > 0) {
       g.delta = g.final_loss.mean - ref->final_loss.mean;
-      g.paired_delta = paired_differences(c, g, *ref);
+      g.paired_delta = paired_differences(c, g, *ref, &RunSummary::final_loss);
+      if (ref->best_loss.n > 0 && g.best_loss.n > 0) g.best_delta = g.best_loss.mean - ref->best_loss.mean;
+      g.paired_best_delta = paired_differences(c, g, *ref, &RunSummary::best_loss);
     }
   name_groups(c);
   for (const auto& key : differing_keys(c.configs, KeyRole::setup))

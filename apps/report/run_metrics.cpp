@@ -4,6 +4,7 @@
 #include <array>
 #include <fstream>
 #include <limits>
+#include <set>
 #include <string_view>
 #include <sstream>
 #include <utility>
@@ -30,6 +31,12 @@ constexpr std::array<std::pair<const char*, std::optional<double> StepRecord::*>
     {"tokens_per_s", &StepRecord::tokens_per_s},
     {"grad_norm", &StepRecord::grad_norm},
 }};
+
+bool is_known_field(std::string_view key) {
+  for (const auto& [name, field] : kFields)
+    if (key == name) return true;
+  return false;
+}
 
 // "a/b/" and "a/b" both name run "b"; "." names the current directory.
 std::string run_name(const fs::path& dir) {
@@ -92,6 +99,13 @@ std::string read_step(const nlohmann::json& j, StepRecord& rec) {
     else
       return fmt::format("\"{}\" is not a number", key);
   }
+  for (const auto& [key, v] : j.items()) {
+    if (key == "step" || is_known_field(key)) continue;
+    if (v.is_null())
+      rec.other[key] = kNaN;
+    else if (v.is_number())
+      rec.other[key] = v.get<double>();
+  }
   return {};
 }
 
@@ -105,6 +119,7 @@ void add_record(std::vector<StepRecord>& records, const StepRecord& rec) {
   }
   for (const auto& [key, field] : kFields)
     if (rec.*field) records.back().*field = rec.*field;
+  for (const auto& [key, value] : rec.other) records.back().other[key] = value;
 }
 
 // config.toml as JSON, for runs whose metrics.jsonl lacks the header line.
@@ -184,13 +199,29 @@ RunMetrics read_run(const fs::path& dir) {
 
 MetricSeries metric_series(const RunMetrics& run, const std::string& metric) {
   MetricSeries s;
+  const auto add = [&](const StepRecord& rec, double value) {
+    s.steps.push_back(static_cast<double>(rec.step));
+    s.values.push_back(value);
+  };
+  for (const auto& [key, field] : kFields)
+    if (metric == key) {
+      for (const auto& rec : run.records)
+        if (rec.*field) add(rec, *(rec.*field));
+      return s;
+    }
   for (const auto& rec : run.records)
-    for (const auto& [key, field] : kFields)
-      if (metric == key && rec.*field) {
-        s.steps.push_back(static_cast<double>(rec.step));
-        s.values.push_back(*(rec.*field));
-      }
+    if (const auto it = rec.other.find(metric); it != rec.other.end()) add(rec, it->second);
   return s;
+}
+
+std::vector<std::string> logged_metrics(const RunMetrics& run) {
+  std::set<std::string> keys;
+  for (const auto& rec : run.records) {
+    for (const auto& [key, field] : kFields)
+      if (rec.*field) keys.insert(key);
+    for (const auto& [key, value] : rec.other) keys.insert(key);
+  }
+  return {keys.begin(), keys.end()};
 }
 
 }  // namespace lmul::report

@@ -5,6 +5,8 @@
 #pragma once
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,6 +21,9 @@ struct StepRecord {
   int64_t step = 0;
   std::optional<double> train_loss, val_loss, eval_train_loss, lr, ms_per_step, tokens_per_s,
       grad_norm;
+  // Every other numeric field of the line (a task's accuracy, ...), so that any logged number can
+  // be compared; null → NaN as above. Fields that are not numbers are left out.
+  std::map<std::string, double, std::less<>> other;
 };
 
 struct RunMetrics {
@@ -34,10 +39,14 @@ struct RunMetrics {
 // is not a directory or holds no metrics.jsonl. Bad lines become warnings.
 RunMetrics read_run(const std::filesystem::path& dir);
 
-// The values of one metric ("val_loss", "train_loss", ...) in step order, with their steps.
+// The values of one metric ("val_loss", "train_loss", or any other numeric field of the step
+// lines) in step order, with their steps.
 struct MetricSeries {
   std::vector<double> steps, values;
 };
 MetricSeries metric_series(const RunMetrics& run, const std::string& metric);
+
+// The numeric fields the run's step lines carry (at least once), sorted by name.
+std::vector<std::string> logged_metrics(const RunMetrics& run);
 
 }  // namespace lmul::report

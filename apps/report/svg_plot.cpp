@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <initializer_list>
 #include <limits>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -19,13 +21,6 @@ constexpr const char* kFont = "font-family=\"'DejaVu Sans', 'Helvetica Neue', He
 constexpr double kLeft = 62, kRight = 18, kTop = 34, kBottom = 50;
 constexpr double kInset = 6;
 constexpr double kTitleHeight = 40, kLegendRow = 24, kLegendTop = 6;
-
-// Rough text width for layout: DejaVu Sans at 13 px averages ~7.4 px per character.
-double text_width(const std::string& s, double font_px) {
-  size_t chars = 0;
-  for (unsigned char ch : s) chars += (ch & 0xC0) != 0x80;
-  return static_cast<double>(chars) * font_px * 0.57;
-}
 
 struct Range {
   double lo = std::numeric_limits<double>::infinity(), hi = -std::numeric_limits<double>::infinity();
@@ -48,7 +43,11 @@ void render_panel(std::string& out, const Panel& p, bool log_y, double x0, doubl
   if (xr.empty()) xr.add(0), xr.add(1), yr.add(0), yr.add(1);
   const Axis ax = linear_axis(std::min(0.0, xr.lo), xr.hi, 7);
   const Axis ay = log_y ? log_axis(yr.lo, yr.hi, 9) : linear_axis(yr.lo, yr.hi, 9);
-  const double left = x0 + kLeft, top = y0 + kTop, pw = w - kLeft - kRight, ph = h - kTop - kBottom;
+  // Room left of the frame for the widest tick label ("-0.0035") and the rotated axis label.
+  double tick_w = 0;
+  for (double t : ay.ticks) tick_w = std::max(tick_w, text_width(tick_label(ay, t), 12));
+  const double margin_left = std::max(kLeft, tick_w + 8 + 30);
+  const double left = x0 + margin_left, top = y0 + kTop, pw = w - margin_left - kRight, ph = h - kTop - kBottom;
   // Data sit a few px inside the frame (as matplotlib's margins) so markers at the ends of the
   // range are not cut in half by the clip.
   const auto px = [&](double x) { return left + kInset + axis_fraction(ax, x) * (pw - 2 * kInset); };
@@ -98,8 +97,7 @@ void render_panel(std::string& out, const Panel& p, bool log_y, double x0, doubl
     if (s.markers)
       for (size_t i = 0; i < s.x.size(); ++i)
         if (std::isfinite(s.y[i]) && (!log_y || s.y[i] > 0))
-          out += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"{:.1f}\" fill=\"{}\" fill-opacity=\"{:.2f}\" stroke=\"white\" stroke-width=\"0.8\"/>\n",
-                             px(s.x[i]), py(s.y[i]), 1.2 + s.width, s.color, s.opacity);
+          out += marker_svg(s.marker, px(s.x[i]), py(s.y[i]), 1.2 + s.width, s.color, s.opacity) + "\n";
   }
   out += "</g>\n";
   // Frame on top of the lines, then the axis labels.
@@ -123,9 +121,7 @@ double render_legend(std::string& out, const std::vector<LegendEntry>& legend, d
     out += fmt::format("<g class=\"legend-entry\"><line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"{}\" stroke-width=\"{:.2f}\" stroke-opacity=\"{:.2f}\"{}/>",
                        x, y, x + kSample, y, e.color, e.width, e.opacity,
                        e.dash.empty() ? "" : fmt::format(" stroke-dasharray=\"{}\"", e.dash));
-    if (e.marker)
-      out += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"{:.1f}\" fill=\"{}\" stroke=\"white\" stroke-width=\"0.8\"/>",
-                         x + kSample / 2, y, 1.2 + e.width, e.color);
+    if (e.marker) out += marker_svg(e.shape, x + kSample / 2, y, 1.2 + e.width, e.color);
     out += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"13\">{}</text></g>\n", x + kSample + kGap, y + 4.5,
                        xml_escape(e.label));
     x += w;
@@ -134,6 +130,34 @@ double render_legend(std::string& out, const std::vector<LegendEntry>& legend, d
 }
 
 }  // namespace
+
+double text_width(const std::string& s, double font_px) {
+  size_t chars = 0;
+  for (unsigned char ch : s) chars += (ch & 0xC0) != 0x80;
+  return static_cast<double>(chars) * font_px * 0.57;
+}
+
+std::string marker_svg(Marker shape, double x, double y, double r, const std::string& color, double opacity) {
+  const std::string paint = fmt::format("fill=\"{}\"{} stroke=\"white\" stroke-width=\"0.8\"", color,
+                                        opacity < 1 ? fmt::format(" fill-opacity=\"{:.2f}\"", opacity) : "");
+  const auto polygon = [&](std::initializer_list<std::pair<double, double>> pts) {
+    std::string p;
+    for (const auto& [dx, dy] : pts) p += fmt::format("{}{:.1f},{:.1f}", p.empty() ? "" : " ", x + dx * r, y + dy * r);
+    return fmt::format("<polygon class=\"marker\" points=\"{}\" {}/>", p, paint);
+  };
+  // Shapes of about equal area, so none looks heavier than the others.
+  switch (shape) {
+    case Marker::square: return polygon({{-0.9, -0.9}, {0.9, -0.9}, {0.9, 0.9}, {-0.9, 0.9}});
+    case Marker::triangle: return polygon({{0, -1.25}, {1.15, 0.8}, {-1.15, 0.8}});
+    case Marker::triangle_down: return polygon({{0, 1.25}, {1.15, -0.8}, {-1.15, -0.8}});
+    case Marker::diamond: return polygon({{0, -1.25}, {1.25, 0}, {0, 1.25}, {-1.25, 0}});
+    case Marker::cross:
+      return polygon({{-0.35, -1.1}, {0.35, -1.1}, {0.35, -0.35}, {1.1, -0.35}, {1.1, 0.35}, {0.35, 0.35},
+                      {0.35, 1.1}, {-0.35, 1.1}, {-0.35, 0.35}, {-1.1, 0.35}, {-1.1, -0.35}, {-0.35, -0.35}});
+    case Marker::circle: break;
+  }
+  return fmt::format("<circle class=\"marker\" cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"{:.1f}\" {}/>", x, y, r, paint);
+}
 
 std::string xml_escape(const std::string& text) {
   std::string out;

@@ -7,13 +7,17 @@
 
 namespace lmul::report {
 
+// Marker shapes, so that curves of one colour (one family) can still be told apart.
+enum class Marker { circle, square, triangle, diamond, triangle_down, cross };
+
 struct Series {
   std::vector<double> x, y;  // NaN y values break the line
   std::string color = "#000000";
   double width = 1.5;        // stroke width, px
   double opacity = 1.0;
   std::string dash;          // SVG stroke-dasharray, "" for solid
-  bool markers = false;      // a dot at every point
+  bool markers = false;      // a marker at every point
+  Marker marker = Marker::circle;
   std::string name;          // for the tooltip (<title>)
 };
 
@@ -32,6 +36,7 @@ struct LegendEntry {
   double opacity = 1.0;
   std::string dash;
   bool marker = false;
+  Marker shape = Marker::circle;
 };
 
 struct Figure {
@@ -44,6 +49,12 @@ struct Figure {
 };
 
 std::string render_svg(const Figure& figure);
+
+// One marker centred on (x, y), r its half-size in px, filled with color (white outline).
+std::string marker_svg(Marker shape, double x, double y, double r, const std::string& color, double opacity = 1.0);
+
+// Rough width of text at a font size for layout (DejaVu Sans averages ~0.57 em per character).
+double text_width(const std::string& text, double font_px);
 
 // Text made safe for SVG/HTML content and attribute values.
 std::string xml_escape(const std::string& text);
