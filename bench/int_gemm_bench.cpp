@@ -55,8 +55,8 @@ int main(int argc, char** argv) {
   std::mt19937 rng(1);
   std::normal_distribution<float> normal;
   std::uniform_int_distribution<int> byte(-128, 127);
-  fmt::print("threads {}, {} rounds, median wall ms per GEMM (integer: packing included)\n\n",
-             omp_get_max_threads(), rounds);
+  fmt::print("threads {}, {} rounds, median wall ms per GEMM (integer: packing included); OpenBLAS {}\n\n",
+             omp_get_max_threads(), rounds, openblas_get_corename());
   std::string head = "| config | layer | M×N×K | sgemm ms |", rule = "|---|---|---|---|";
   for (auto p : paths) {
     head += fmt::format(" {} ms | speed-up |", int_gemm_path_name(p));
