@@ -125,7 +125,9 @@ void add_numerics(CLI::App& app) {
                   "Also round each product to the arithmetic's format (fp8 x fp8 -> fp8)");
   error->callback([o] { run_error(*o); });
 
-  auto* intop = cmd->add_subcommand("intop", "Run an integer-only operator on integer rows from stdin");
+  cmd->footer(std::string("numerics intop:\n") + kIntopHelp);
+  auto* intop = cmd->add_subcommand(
+      "intop", "Run an integer-only operator (I-ViT, HAWQ-V3) on integer rows from stdin; semantics below");
   intop->footer(kIntopHelp);
   intop->add_option("op", o->intop.op, "shiftmax|shiftgelu|ilayernorm|requant")->required();
   intop->add_option("--scale", o->scale, "The input scale S (float32)");

@@ -91,12 +91,14 @@ TEST_CASE("numerics intop: bad input is a one-line error, exit 2") {
   }
 }
 
-TEST_CASE("numerics intop --help documents the formulas") {
-  const auto r = run_lmul("numerics intop --help");
-  CHECK(r.exit_code == 0);
-  for (const char* s : {"exp = ((r - 2*x0) << (15-q)) >> 1", "10 times", "round_half_away(mant*2^31)",
-                        "line i (from 0) keeps columns j <= i"})
-    CHECK(r.output.find(s) != std::string::npos);
+TEST_CASE("numerics --help and numerics intop --help document the formulas") {
+  for (const char* cmd : {"numerics --help", "numerics intop --help"}) {
+    const auto r = run_lmul(cmd);
+    CHECK(r.exit_code == 0);
+    for (const char* s : {"exp = ((r - 2*x0) << (15-q)) >> 1", "10 times", "round_half_away(mant*2^31)",
+                          "line i (from 0) keeps columns j <= i"})
+      CHECK(r.output.find(s) != std::string::npos);
+  }
 }
 
 TEST_CASE("read_integer_rows: blanks skipped, '+' accepted") {
