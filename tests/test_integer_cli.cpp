@@ -77,6 +77,7 @@ TEST_CASE("numerics intop: bad input is a one-line error, exit 2") {
       std::pair{intop("1 2\n", "ilayernorm --weight 1,0"), "weight nonzero"},
       std::pair{intop("1 2\n1\n", "ilayernorm"), "stdin line 2 has 1 values"},
       std::pair{intop("1 2\n", "ilayernorm --bias 1,y"), "'y' is not a number"},
+      std::pair{intop("1 8388609\n", "ilayernorm"), "8388609 is outside ±2^23"},
       std::pair{intop("1\n", "requant"), "--multiplier M is required"},
       std::pair{intop("1\n", "requant --multiplier 0"), "multiplier 0 is out of range"},
       std::pair{intop("1\n", "requant --multiplier 1 --causal"), "--causal does not apply"},

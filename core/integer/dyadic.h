@@ -39,6 +39,7 @@ int64_t floor_div(int64_t num, int64_t den);
 
 // quantize(x, s, b) = clamp(round_half_even(f32(f32(1/s)·x)), b bits) (§9.8): the float →
 // integer boundary, used offline for weights and embeddings, never inside the integer graph.
+// s > 0; NaN gives 0 (a caller that can meet NaN checks for it first).
 int64_t quantize(float x, float s, int bits);
 
 }  // namespace lmul::integer
