@@ -4,6 +4,8 @@
 //   lmul numerics mul --mul SPEC                  stdin: "x y" per line → product as SPEC forms it
 //   lmul numerics error --mul SPEC... [--n N] [--seed S] [--round-product]
 //                                                 mean/max relative error of random normal products
+//   lmul numerics intop shiftmax|shiftgelu|ilayernorm|requant [...]
+//                                                 integer rows on stdin → the integer operator's rows
 // The logic lives in core/arith/numerics.cpp; this file only wires the options.
 #include <iostream>
 #include <memory>
@@ -16,6 +18,7 @@
 #include "core/arith/arith.h"
 #include "core/arith/numerics.h"
 #include "core/error.h"
+#include "core/integer/intop.h"
 
 namespace lmul::apps {
 
@@ -27,7 +30,36 @@ struct NumericsOptions {
   std::vector<std::string> specs;
   int64_t n = 100000;
   uint64_t seed = 0;
+  integer::IntopRequest intop;
+  std::string scale, multiplier, weight, bias;  // parsed by from_chars: exactly float32 / double
 };
+
+// The exact semantics of `numerics intop`, printed by its --help.
+constexpr const char* kIntopHelp = R"(Integer-only operators (I-ViT, HAWQ-V3) as specified in ../shared/research/ivit_integer_ops.md.
+stdin: rows of space-separated int32 values, one row per line. stdout: the output rows, then a
+final line 'scale ...' (the real value of an output integer q is q*scale; float32, shortest form).
+Integer arithmetic throughout; floor is floor (arithmetic shift), not truncation.
+  shiftmax --scale S [--bits B=8] [--causal]
+      per row: x0 = floor(-f32(1/S)); m = max; d = x-m; xp = d + floor(d/2) - floor(d/16);
+      xp = max(xp, 15*x0); q = floor(xp/x0); r = xp - x0*q; exp = ((r - 2*x0) << (15-q)) >> 1;
+      Sum = min(sum exp, 2^31-1); f = floor((2^31-1)/Sum); y = (exp*f) >> (32-B).
+      scale 2^-(B-1). --causal: line i (from 0) keeps columns j <= i; the others are left out
+      of max and sum and output 0. Error if a row could sum past 2^31-1 (len*|x0|*2^15).
+  shiftgelu --scale S [--bits B=8]
+      s_sig = f32(S*f32(1.702)); x0 = floor(-f32(1/s_sig)); m = row max;
+      e = exp_shift(x-m), e_m = exp_shift(-m) (as above with n = 23; e_m saturates at 2^31-1);
+      f = floor((2^31-1)/min(e+e_m, 2^31-1)); y = x * ((e*f) >> (32-B)). scale S/2^(B-1).
+      Error if |x0|*2^23 > 2^31-1.
+  ilayernorm [--weight w,...] [--bias b,...]   (default 1 and 0; one value = every channel)
+      mean = round_half_even(sum/C); y = x-mean; var = sum y^2; k = 2^16, then 10 times
+      k = floor((k + floor(var/k))/2); f = floor((2^31-1)/k); out = floor(y*f/2) + bias_int,
+      bias_int = floor(f32(f32(b/w)/scale_mid)), scale_mid = f32(sqrt(C))/2^30.
+      scale: one value per channel, f32(scale_mid*w). --scale is accepted and unused (it cancels).
+      Inputs within +-2^23, C <= 16384; w must be nonzero.
+  requant --multiplier M [--scale S=1] [--bits B]
+      first line 'm e': frexp(M) = (mant, ex), m = round_half_away(mant*2^31), e = 31-ex
+      (0 < M < 2^31). Then each value: round_half_even(x*m / 2^e), clamped to B signed bits
+      only when --bits is given. scale f32(S/M).)";
 
 arith::Role parse_role(const std::string& r) {
   if (r == "weight") return arith::Role::weight;
@@ -95,6 +127,26 @@ void add_numerics(CLI::App& app) {
                   "Also round each product to the arithmetic's format (fp8 x fp8 -> fp8)");
   error->callback([o] { run_error(*o); });
 
+  cmd->footer(std::string("numerics intop:\n") + kIntopHelp);
+  auto* intop = cmd->add_subcommand(
+      "intop", "Run an integer-only operator (I-ViT, HAWQ-V3) on integer rows from stdin; semantics below");
+  intop->footer(kIntopHelp);
+  intop->add_option("op", o->intop.op, "shiftmax|shiftgelu|ilayernorm|requant")->required();
+  intop->add_option("--scale", o->scale, "The input scale S (float32)");
+  intop->add_option("--bits", o->intop.bits, "Output bits (shiftmax, shiftgelu; default 8) or clamp bits (requant)");
+  intop->add_flag("--causal", o->intop.causal, "shiftmax: line i keeps columns j <= i");
+  intop->add_option("--weight", o->weight, "ilayernorm: w,... per channel (default 1)");
+  intop->add_option("--bias", o->bias, "ilayernorm: b,... per channel (default 0)");
+  intop->add_option("--multiplier", o->multiplier, "requant: the multiplier s_in/s_out");
+  intop->callback([o] {
+    if (!o->scale.empty()) o->intop.scale = integer::parse_number<float>(o->scale, "--scale");
+    if (!o->multiplier.empty())
+      o->intop.multiplier = integer::parse_number<double>(o->multiplier, "--multiplier");
+    if (!o->weight.empty()) o->intop.weight = integer::parse_float_list(o->weight, "--weight");
+    if (!o->bias.empty()) o->intop.bias = integer::parse_float_list(o->bias, "--bias");
+    fmt::print("{}", integer::run_intop(o->intop, std::cin));
+  });
+
   cmd->callback([o, cmd] {
     if (o->list) {
       for (const auto& f : arith::formats())
@@ -102,7 +154,7 @@ void add_numerics(CLI::App& app) {
                    f.export_help ? "; lmul export --format " : "", f.export_help ? f.export_help : "");
       fmt::print("* marks the default of a choice; a bare fp8:e4m3|e5m2|hybrid is scale=delayed\n");
     } else if (cmd->get_subcommands().empty()) {
-      throw Error("numerics: choose a subcommand (quantize, mul, error) or --list");
+      throw Error("numerics: choose a subcommand (quantize, mul, error, intop) or --list");
     }
   });
 }
