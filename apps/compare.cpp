@@ -1,5 +1,6 @@
 // lmul compare: compare training runs — a terminal table, and with --out a markdown/JSON table,
 // an SVG of the loss curves and a self-contained HTML report.
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "apps/commands.h"
 #include "apps/compare.h"
@@ -32,10 +34,40 @@ void write_file(const std::filesystem::path& path, const std::string& text) {
 
 }  // namespace
 
+// The run directories the arguments name: a run directory as it is; a directory of runs (a
+// sweep's, or runs/) expands to its subdirectories that hold a metrics.jsonl, in name order; any
+// other directory is skipped with a warning (`lmul compare runs/*` may catch a stray one).
+std::vector<std::string> expand_run_dirs(const std::vector<std::string>& args) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> dirs, skipped;
+  for (const auto& a : args) {
+    if (!fs::exists(a)) throw Error("compare: run dir '{}' does not exist", a);
+    if (fs::exists(fs::path(a) / "metrics.jsonl") || !fs::is_directory(a)) {
+      dirs.push_back(a);
+      continue;
+    }
+    std::vector<std::string> inner;
+    for (const auto& e : fs::directory_iterator(a))
+      if (e.is_directory() && fs::exists(e.path() / "metrics.jsonl")) inner.push_back(e.path().string());
+    std::sort(inner.begin(), inner.end());
+    if (inner.empty()) skipped.push_back(a);
+    dirs.insert(dirs.end(), inner.begin(), inner.end());
+  }
+  if (!dirs.empty())
+    for (const auto& a : skipped)
+      fmt::print(stderr, "lmul: warning: {}: neither a run directory (no metrics.jsonl) nor a directory of runs; "
+                 "skipped\n", a);
+  if (dirs.empty()) throw Error("compare: none of {} is a run directory or holds run directories (each has a "
+                                "metrics.jsonl written by lmul train)", fmt::join(args, ", "));
+  return dirs;
+}
+
 void run_compare(const CompareOptions& opt) {
   std::vector<report::RunMetrics> runs;
-  for (const auto& dir : opt.run_dirs) {
+  const std::vector<std::string> run_dirs = expand_run_dirs(opt.run_dirs);
+  for (const auto& dir : run_dirs) {
     report::RunMetrics run = report::read_run(dir);
+    if (!run.arith_changed_at.empty()) run.name += fmt::format(" [arith changed at step {}]", run.arith_changed_at);
     for (const auto& w : run.warnings) fmt::print(stderr, "lmul: warning: {}\n", w);
     // A run with no logged step has nothing to compare (the trainer has only written its header).
     if (run.records.empty()) {
@@ -44,7 +76,7 @@ void run_compare(const CompareOptions& opt) {
     }
     runs.push_back(std::move(run));
   }
-  if (runs.empty()) throw Error("compare: none of the {} run dir(s) has a logged step in metrics.jsonl", opt.run_dirs.size());
+  if (runs.empty()) throw Error("compare: none of the {} run dir(s) has a logged step in metrics.jsonl", run_dirs.size());
 
   std::optional<report::Better> better;
   if (opt.higher_better) better = report::Better::higher;

@@ -257,3 +257,24 @@ TEST_CASE("a training config without --arith is an error saying what to add") {
   CHECK(r.output.find("give the arithmetics with --arith") != std::string::npos);
 }
 }
+
+TEST_SUITE("sweep") {
+TEST_CASE("a second sweep into the same dir extends it; another setup is refused, nothing discarded") {
+  TempDir d;
+  write_tiny_config(d);
+  REQUIRE(run_lmul("sweep " + q(d / "c.toml") + " --arith exact lmul:m=4 --seeds 1 -q --out " + q(d / "sw")).exit_code == 0);
+  const auto r = run_lmul("sweep " + q(d / "c.toml") + " --arith exact --seeds 1,2 -q --out " + q(d / "sw"));
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.output.find("already holds a sweep: extending it") != std::string::npos);
+  const std::string toml = read_file(d / "sw/sweep.toml");
+  CHECK(toml.find("lmul:m=4") != std::string::npos);  // the first sweep's entry stays
+  const std::string md = read_file(d / "sw/compare.md");
+  CHECK(md.find("lmul:m=4") != std::string::npos);
+  CHECK(std::filesystem::exists(d / "sw/linear=exact.seed2/metrics.jsonl"));
+  const auto other = run_lmul("sweep " + q(d / "c.toml") + " --arith exact --set learning_rate=0.01 -q --out " + q(d / "sw"));
+  CHECK(other.exit_code == 2);
+  CHECK(other.output.find("holds a sweep with set = [") != std::string::npos);
+  CHECK(read_file(d / "sw/sweep.toml") == toml);
+}
+}

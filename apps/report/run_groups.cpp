@@ -233,6 +233,13 @@ Comparison compare_runs(std::vector<RunMetrics> runs, const std::string& metric,
       if (!s.final_loss)
         c.warnings.push_back(fmt::format("run {} has no {} yet (still early in training?)", c.runs[i].name, metric));
     }
+    {
+      std::vector<long long> seeds = g.seeds;
+      std::sort(seeds.begin(), seeds.end());
+      if (std::adjacent_find(seeds.begin(), seeds.end()) != seeds.end())
+        c.warnings.push_back(fmt::format("group {}: two runs share a seed (the same experiment twice?): its std is "
+                                         "not a spread over seeds", arith_label(c.runs[g.runs.front()].config)));
+    }
     if (g.min_steps != g.max_steps && finals.size() > 1)
       c.warnings.push_back(fmt::format("group {}: its runs stand at steps {} to {} (some still training?): its "
                                        "mean mixes losses of different steps", arith_label(c.runs[g.runs.front()].config),
@@ -244,6 +251,10 @@ Comparison compare_runs(std::vector<RunMetrics> runs, const std::string& metric,
   }
   for (auto& g : c.groups)
     if (const RunGroup* ref = reference_group(c, g); ref && ref->final_loss.n > 0 && g.final_loss.n > 0) {
+      if (&g != ref && (g.min_steps != ref->min_steps || g.max_steps != ref->max_steps))
+        c.warnings.push_back(fmt::format("group {} ends at step {} but its exact reference at step {}: its Δ compares "
+                                         "different training lengths", arith_label(c.runs[g.runs.front()].config),
+                                         g.max_steps, ref->max_steps));
       g.delta = g.final_loss.mean - ref->final_loss.mean;
       g.paired_delta = paired_differences(c, g, *ref, &RunSummary::final_loss);
       if (ref->best_loss.n > 0 && g.best_loss.n > 0) g.best_delta = g.best_loss.mean - ref->best_loss.mean;

@@ -173,8 +173,18 @@ RunMetrics read_run(const fs::path& dir) {
         warn("\"config\" is not an object");
       else if (!have_header)
         run.config = j["config"], have_header = true;
-      else if (j["config"] != run.config)
+      else if (j["config"].value("arith", nlohmann::json()) != run.config.value("arith", nlohmann::json())) {
+        // A resume that changed the arithmetic (allowed by name): the losses from here on are of
+        // another arithmetic than the run's label says.
+        const std::string at = j.contains("resumed_at") ? j["resumed_at"].dump() : "?";
+        if (run.arith_changed_at.empty()) run.arith_changed_at = at;
+        run.warnings.push_back(fmt::format(
+            "{}:{}: the arithmetic changed when the run resumed at step {} ({} → {}): its losses mix two "
+            "arithmetics; it is labelled with the first", file.string(), line_no, at,
+            run.config.value("arith", nlohmann::json()).dump(), j["config"].value("arith", nlohmann::json()).dump()));
+      } else if (j["config"] != run.config) {
         warn("a second header with a different config (the first one is used)");
+      }
       continue;
     }
     StepRecord rec;

@@ -33,6 +33,8 @@ struct RunMetrics {
   std::vector<StepRecord> records;  // increasing step; a resumed run's re-logged steps replace
                                     // the earlier ones from that step on
   std::vector<std::string> warnings;  // "path:line: what was skipped and why"
+  // The step where a resume changed the run's arithmetic ("" if it never did): its curve mixes two.
+  std::string arith_changed_at;
 };
 
 // Reads dir/metrics.jsonl. Throws lmul::Error (one line, naming the path) when dir does not exist,

@@ -12,6 +12,7 @@
 #include "apps/compare.h"
 #include "train/progress.h"
 #include "apps/sweep/sweep_plan.h"
+#include "train/resume.h"
 #include "train/trainer.h"
 #include "core/error.h"
 
@@ -57,8 +58,51 @@ std::string what_next(const RunStatus& s) {
 
 }  // namespace
 
-void run_sweep(const SweepRequest& request, const SweepOptions& options) {
+// A sweep into a directory that already holds one extends it: its arithmetics and seeds stay, the
+// new ones are added, and the comparison covers them all. A different base config, site or
+// overrides would make the runs incomparable: that is refused.
+SweepRequest extend_existing(const SweepRequest& request, const std::string& dir) {
+  const fs::path file = fs::path(dir) / "sweep.toml";
+  if (!fs::exists(file)) return request;
+  const SweepRequest old = read_sweep_file(file.string());
+  auto refuse = [&](const char* key, const std::string& was, const std::string& now) {
+    throw Error("sweep: {} holds a sweep with {} = {}, not {}: its runs would not be comparable (pass --out "
+                "ANOTHER_DIR, or run `lmul sweep {}` to continue it)", dir, key, was, now, dir);
+  };
+  if (fs::weakly_canonical(old.config) != fs::weakly_canonical(request.config))
+    refuse("config", old.config, request.config);
+  if (old.site != request.site) refuse("site", old.site, request.site);
+  // Overrides of keys a resume may change (how long, how often to evaluate, threads) extend the runs;
+  // any other override changes what they are.
+  auto defining = [](const std::vector<std::string>& sets) {
+    std::vector<std::string> out;
+    for (const auto& s : sets) {
+      const std::string key = s.substr(0, s.find('='));
+      if (std::find_if(std::begin(train::kFreeResumeKeys), std::end(train::kFreeResumeKeys),
+                       [&](const char* k) { return key == k; }) == std::end(train::kFreeResumeKeys))
+        out.push_back(s);
+    }
+    return out;
+  };
+  if (defining(old.sets) != defining(request.sets))
+    refuse("set", fmt::format("[{}]", fmt::join(old.sets, ", ")), fmt::format("[{}]", fmt::join(request.sets, ", ")));
+  SweepRequest merged = old;
+  merged.out = request.out;
+  merged.sets = request.sets;
+  size_t added = 0;
+  for (const auto& a : request.arith)
+    if (std::find(merged.arith.begin(), merged.arith.end(), a) == merged.arith.end()) merged.arith.push_back(a), ++added;
+  for (auto seed : request.seeds)
+    if (std::find(merged.seeds.begin(), merged.seeds.end(), seed) == merged.seeds.end()) merged.seeds.push_back(seed), ++added;
+  if (added > 0)
+    fmt::print(stderr, "lmul sweep: {} already holds a sweep: extending it (its {} arithmetic(s) and {} seed(s) "
+               "stay)\n", dir, old.arith.size(), old.seeds.size());
+  return merged;
+}
+
+void run_sweep(const SweepRequest& given, const SweepOptions& options) {
   // Everything that can be wrong with the request is found here, before the first run starts.
+  const SweepRequest request = extend_existing(given, plan_sweep(given).dir);
   const SweepPlan plan = plan_sweep(request);
   std::vector<train::TrainConfig> configs = resolve_runs(plan);
   std::vector<RunStatus> status;
