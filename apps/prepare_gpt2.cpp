@@ -3,11 +3,13 @@
 
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 
 #include <fmt/format.h>
 
 #include "apps/commands.h"
+#include "core/error.h"
 #include "data/prepare_gpt2.h"
 
 namespace lmul::apps {
@@ -59,6 +61,10 @@ void add_prepare_gpt2(CLI::App& prepare) {
   cmd->add_option("--vocab", opt->vocab_dir, "Directory with GPT-2's encoder.json and vocab.bpe")
       ->capture_default_str();
   cmd->callback([opt, cleanup] {
+    if (!std::filesystem::is_regular_file(std::filesystem::path(opt->vocab_dir) / "encoder.json"))
+      throw Error("--vocab {}: no encoder.json there (relative paths are from the working directory {}; the "
+                  "default is GPT-2's files as seen from the repository root: pass --vocab DIR)", opt->vocab_dir,
+                  std::filesystem::current_path().string());
     opt->cleanup = *cleanup == "hf-openwebtext" ? data::TextCleanup::hf_openwebtext : data::TextCleanup::none;
     const bool tty = ::isatty(fileno(stderr));
     double last_print = -1;

@@ -129,3 +129,14 @@ TEST_CASE("the console prints the logged loss under the logged step, every log_i
   CHECK(r.output.find("iter 3/5") == std::string::npos);
 }
 }
+
+TEST_SUITE("new user") {
+TEST_CASE("prepare gpt2 without GPT-2's files names --vocab") {
+  TempDir d;
+  write_file(d / "t.txt", "hello\n");
+  auto r = run_lmul("prepare gpt2 --input " + (d / "t.txt") + " --out " + (d / "o") + " --vocab " + (d / "nothere"));
+  INFO(r.output);
+  CHECK(r.exit_code == 2);
+  CHECK(r.output.find("pass --vocab DIR") != std::string::npos);
+}
+}
