@@ -195,16 +195,68 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
+int64_t tokens_per_iter(const TrainConfig& c) { return c.gradient_accumulation_steps * c.batch_size * c.block_size; }
+
+void announce(const Run& r) {
+  const TrainConfig& c = r.c;
+  fmt::print(stderr, "lmul train: {} params ({} non-embedding), {} tokens/iter, {} threads\n",
+             r.model->num_params(false), r.model->num_params(), tokens_per_iter(c), omp_get_max_threads());
+  fmt::print(stderr, "arith: linear={} attention={} head={} embedding={} backward={}\n", c.arith.linear,
+             c.arith.attention, c.arith.head, c.arith.embedding, c.arith.backward);
+}
+
+// An evaluation step: both splits' losses into the metrics line, ckpt/latest (and best on a new best
+// val loss) written except at the step the run started from.
+void evaluate_and_save(Run& r, int64_t it, int64_t first_iter, nlohmann::ordered_json& line, Progress& progress,
+                       TrainResult& result) {
+  const EvalLosses e = evaluate(r);
+  progress.line(fmt::format("step {}: train loss {:.4f}, val loss {:.4f}", it, e.train, e.val));
+  line["val_loss"] = e.val;
+  line["eval_train_loss"] = e.train;
+  result.final_val_loss = e.val;
+  result.final_train_loss = e.train;
+  const bool improved = e.val < r.state.best_val_loss;
+  r.state.best_val_loss = std::min(r.state.best_val_loss, e.val);
+  r.state.iter = it;
+  if (it > first_iter && (improved || r.c.always_save_checkpoint)) {
+    save(r, r.latest);
+    if (improved) save(r, (r.dir / "ckpt/best.safetensors").string());  // atomic like latest, never a half copy
+  }
+}
+
+// The metrics line of a trained step (every log_interval steps, and at evaluations).
+void log_step(Run& r, int64_t it, nlohmann::ordered_json& line, const StepStats& s, float lr, double ms) {
+  if (it % r.c.log_interval != 0 && !line.contains("val_loss")) return;
+  line["train_loss"] = s.loss;
+  line["lr"] = lr;
+  line["ms_per_step"] = ms;
+  line["tokens_per_s"] = static_cast<double>(tokens_per_iter(r.c)) / (ms / 1000.0);
+  line["grad_norm"] = s.grad_norm;
+  r.metrics << line.dump() << "\n";
+  r.metrics.flush();
+}
+
+// SIGINT/SIGTERM after a step: ckpt/latest written, and how to continue.
+void stop_for_signal(Run& r, int64_t it, int sig) {
+  save(r, r.latest);
+  fmt::print(stderr, "lmul train: stopped by {} after step {}; checkpoint written to {}; continue with: "
+             "lmul train {} --resume\n", sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "a signal",
+             it, r.latest, r.c.out_dir);
+}
+
+void summarise(const Run& r, const std::vector<double>& step_ms, TrainResult& result) {
+  result.iters = r.state.iter;
+  result.best_val_loss = r.state.best_val_loss;
+  result.median_ms_per_step = median(step_ms);
+  if (result.median_ms_per_step > 0)
+    result.tokens_per_s = static_cast<double>(tokens_per_iter(r.c)) / (result.median_ms_per_step / 1000.0);
+}
+
 }  // namespace
 
 TrainResult train(TrainConfig& c, const TrainOptions& o) {
   Run r = start_run(c, o);
-  const int64_t tokens_per_iter = c.gradient_accumulation_steps * c.batch_size * c.block_size;
-  fmt::print(stderr, "lmul train: {} params ({} non-embedding), {} tokens/iter, {} threads\n",
-             r.model->num_params(false), r.model->num_params(), tokens_per_iter, omp_get_max_threads());
-  fmt::print(stderr, "arith: linear={} attention={} head={} embedding={} backward={}\n", c.arith.linear,
-             c.arith.attention, c.arith.head, c.arith.embedding, c.arith.backward);
-
+  announce(r);
   TrainResult result;
   Progress progress(c.max_iters, !o.quiet);
   std::vector<double> step_ms;
@@ -212,67 +264,36 @@ TrainResult train(TrainConfig& c, const TrainOptions& o) {
   const int64_t first_iter = r.state.iter;
   for (int64_t it = r.state.iter; it <= c.max_iters; ++it) {
     const float lr = r.schedule.at(it);
-    nlohmann::ordered_json line;
-    line["step"] = it;
-    if (it % c.eval_interval == 0 || it == c.max_iters || c.eval_only) {
-      const EvalLosses e = evaluate(r);
-      progress.line(fmt::format("step {}: train loss {:.4f}, val loss {:.4f}", it, e.train, e.val));
-      line["val_loss"] = e.val;
-      line["eval_train_loss"] = e.train;
-      result.final_val_loss = e.val;
-      result.final_train_loss = e.train;
-      const bool improved = e.val < r.state.best_val_loss;
-      r.state.best_val_loss = std::min(r.state.best_val_loss, e.val);
-      r.state.iter = it;
-      if (it > first_iter && (improved || c.always_save_checkpoint)) {
-        save(r, r.latest);
-        if (improved) save(r, (r.dir / "ckpt/best.safetensors").string());  // atomic like latest, never a half copy
-      }
-      if (c.eval_only) {
-        r.metrics << line.dump() << "\n";
-        break;
-      }
-    }
-    if (it == c.max_iters) {  // the final evaluation describes the final weights: no step after it
-      line["lr"] = lr;
+    nlohmann::ordered_json line{{"step", it}};
+    if (it % c.eval_interval == 0 || it == c.max_iters || c.eval_only)
+      evaluate_and_save(r, it, first_iter, line, progress, result);
+    if (c.eval_only || it == c.max_iters) {  // the final evaluation describes the final weights: no step after it
+      if (!c.eval_only) line["lr"] = lr;
       r.metrics << line.dump() << "\n";
       break;
     }
-
     const auto t0 = Clock::now();
     const StepStats s = train_step(r, lr, o.gradient_reduction);
     const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
     step_ms.push_back(ms);
     if (!std::isfinite(s.loss))
-      throw RuntimeFailure(fmt::format("training diverged at step {}: loss is {} (lower learning_rate, or check the arithmetic)", it, s.loss));
-
-    if (it % c.log_interval == 0 || line.contains("val_loss")) {
-      line["train_loss"] = s.loss;
-      line["lr"] = lr;
-      line["ms_per_step"] = ms;
-      line["tokens_per_s"] = static_cast<double>(tokens_per_iter) / (ms / 1000.0);
-      line["grad_norm"] = s.grad_norm;
-      r.metrics << line.dump() << "\n";
-      r.metrics.flush();
-    }
+      throw RuntimeFailure(fmt::format("training diverged at step {}: loss is {} (lower learning_rate, or check the "
+                                       "arithmetic)", it, s.loss));
+    log_step(r, it, line, s, lr, ms);
     r.state.iter = it + 1;
     if (const int sig = stop_signal(); sig != 0) {
-      save(r, r.latest);
       progress.finish();
-      fmt::print(stderr, "lmul train: stopped by {} after step {}; checkpoint written to {}; continue with: "
-                 "lmul train {} --resume\n", sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "a signal",
-                 it, r.latest, c.out_dir);
-      result.iters = r.state.iter;
-      result.best_val_loss = r.state.best_val_loss;
+      stop_for_signal(r, it, sig);
+      summarise(r, step_ms, result);
       result.interrupted = true;
       return result;
     }
     if (c.checkpoint_interval > 0 && (it + 1) % c.checkpoint_interval == 0) save(r, r.latest);
-    const double elapsed = std::chrono::duration<double>(Clock::now() - t_start).count();
-    const double per_iter = elapsed / static_cast<double>(it + 1 - first_iter);
+    const double per_iter = std::chrono::duration<double>(Clock::now() - t_start).count() /
+                            static_cast<double>(it + 1 - first_iter);
     // The step and loss as metrics.jsonl logs them (nanoGPT's "iter N: loss X" line).
     progress.update(it + 1, fmt::format("iter {}/{}: loss {:.4f} | lr {:.2e} | {:.0f} tok/s | {:.1f} ms/step", it,
-                                        c.max_iters, s.loss, lr, static_cast<double>(tokens_per_iter) / (ms / 1000.0), ms),
+                                        c.max_iters, s.loss, lr, static_cast<double>(tokens_per_iter(c)) / (ms / 1000.0), ms),
                     per_iter, it % c.log_interval == 0);
   }
   progress.finish();
@@ -280,12 +301,7 @@ TrainResult train(TrainConfig& c, const TrainOptions& o) {
   if (!c.eval_only) save(r, r.latest);
   r.metrics.flush();
   if (!r.metrics) throw RuntimeFailure(fmt::format("{}: write failed", (r.dir / "metrics.jsonl").string()));
-
-  result.iters = r.state.iter;
-  result.best_val_loss = r.state.best_val_loss;
-  result.median_ms_per_step = median(step_ms);
-  if (result.median_ms_per_step > 0)
-    result.tokens_per_s = static_cast<double>(tokens_per_iter) / (result.median_ms_per_step / 1000.0);
+  summarise(r, step_ms, result);
   fmt::print(stderr, "done: {} iterations, val loss {:.4f} (best {:.4f}), median {:.1f} ms/step, {:.0f} tokens/s; run dir {}\n",
              result.iters, result.final_val_loss, result.best_val_loss, result.median_ms_per_step,
              result.tokens_per_s, c.out_dir);
