@@ -182,8 +182,8 @@ TrainResult train(TrainConfig& c, const TrainOptions& o) {
       loss_sum += loss.item();
       backward(loss, 1.0f / static_cast<float>(c.gradient_accumulation_steps));
     }
-    const float grad_norm = optim::clip_grad_norm(model.parameters(), static_cast<float>(c.grad_clip));
-    opt.step(lr);
+    const float grad_norm = optim::grad_norm(model.parameters());
+    opt.step(lr, optim::clip_coefficient(grad_norm, static_cast<float>(c.grad_clip)));  // clips in AdamW's pass
     opt.zero_grad();
     const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
     step_ms.push_back(ms);
