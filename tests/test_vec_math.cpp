@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
+#include <string>
 #include <vector>
 
 #include "core/autograd.h"
@@ -58,7 +59,7 @@ int64_t worst_ulp(Vec vec, Ref ref, float* where) {
 
 TEST_SUITE("simd") {
 TEST_CASE("vectorised exp and erf are within 2 ulp of std::exp and std::erf over the float range") {
-  MESSAGE("simd path: " << simd::isa());
+  MESSAGE("simd path: " << std::string(simd::isa()));
   float at = 0;
   const int64_t e = worst_ulp(kExp, [](float v) { return std::exp(v); }, &at);
   INFO("exp worst at x = " << at);
