@@ -90,7 +90,8 @@ using V = Isa::V;
 // Cody–Waite reduction x = n·ln2 + r, |r| ≤ ln2/2: ln2 split so that n·kLn2Hi is exact for |n| < 2^15.
 constexpr float kLog2e = 1.44269504088896341f, kLn2Hi = 0.693359375f, kLn2Lo = -2.12194440e-4f;
 
-// e^r - 1 - r over r², |r| ≤ ln2/2: the Taylor series to r^7 (the next term is below 2^-27·r²).
+// e^r - 1 - r over r², |r| ≤ ln2/2: the Taylor series to r^7 (the first term left out, r^8/8!, is
+// below 2^-27).
 V expm1_tail(V r) {
   V q = Isa::set(1.0f / 5040);
   q = Isa::fma(q, r, Isa::set(1.0f / 720));
