@@ -10,6 +10,7 @@ N = parameters without wpe) and lmul's speed-up. Dropout is 0 in both (the same 
       --threads 2 --rounds 3
 
 PyTorch runs with OMP_WAIT_POLICY=passive (docs/ARCHITECTURE.md §4); lmul with the environment as given.
+--baseline OTHER_LMUL times a second lmul binary in the same rounds (before/after a change).
 """
 
 import argparse
@@ -78,6 +79,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     common_args(p)
     p.add_argument("--arith", default="", help="e.g. arith.linear=lmul:m=4 for lmul (PyTorch stays exact)")
+    p.add_argument("--baseline", default="", help="another lmul binary (e.g. an older build) timed in the same rounds")
     args = p.parse_args()
     args.vocab = json.load(open(os.path.join(args.data, "meta.json")))["vocab_size"]
     extra = [args.arith] if args.arith else []
@@ -85,11 +87,18 @@ def main():
     for name, c in CONFIGS.items():
         if args.only and args.only not in name:
             continue
-        lm, pt = [], []
+        lm, pt, bl = [], [], []
         for r in range(args.rounds):
             lm.append(run_lmul(args, c, extra))
             pt.append(run_torch(args, c))
-            print("%s round %d: lmul %.1f ms, pytorch %.1f ms" % (name, r + 1, lm[-1], pt[-1]), file=sys.stderr)
+            if args.baseline:
+                bl.append(run_lmul(argparse.Namespace(**dict(vars(args), lmul=args.baseline)), c, extra))
+            print("%s round %d: lmul %.1f ms, pytorch %.1f ms%s" % (
+                name, r + 1, lm[-1], pt[-1], ", baseline lmul %.1f ms" % bl[-1] if bl else ""), file=sys.stderr)
+        if bl:
+            print("%s: baseline lmul median %.1f ms/step (%.2f× PyTorch); this lmul %.2f× the baseline" % (
+                name, statistics.median(bl), statistics.median(pt) / statistics.median(bl),
+                statistics.median(bl) / statistics.median(lm)), file=sys.stderr)
         tok = c["batch_size"] * c["block_size"]
         f = flops_per_token(c, args.vocab)
         ml, mp = statistics.median(lm), statistics.median(pt)

@@ -16,7 +16,9 @@ struct AdamWConfig {
 class AdamW {
  public:
   AdamW(Parameters& params, const AdamWConfig& config);
-  void step(float lr);  // uses each parameter's grad (a missing grad counts as zero)
+  // Uses each parameter's grad times grad_scale (a missing grad counts as zero): grad_scale is the
+  // clipping coefficient, applied in this pass instead of a pass of its own over the gradients.
+  void step(float lr, float grad_scale = 1.0f);
   void zero_grad();
   int64_t steps() const { return t_; }
   // Moments in parameter order, for checkpoints.
@@ -34,6 +36,10 @@ class AdamW {
 // torch.nn.utils.clip_grad_norm_: total = ‖all grads‖₂; if max_norm > 0 and total > max_norm,
 // grads *= max_norm / (total + 1e-6). Returns the norm before clipping.
 float clip_grad_norm(Parameters& params, float max_norm);
+// The same in two halves, so that the scaling rides on AdamW's pass:
+// opt.step(lr, clip_coefficient(grad_norm(params), max_norm)) updates as clip_grad_norm + step.
+float grad_norm(const Parameters& params);             // ‖all grads‖₂ (missing grads count as 0)
+float clip_coefficient(float norm, float max_norm);         // max_norm/(norm + 1e-6) if below 1, else 1
 
 // nanoGPT's get_lr: linear warmup lr·(it+1)/(warmup+1), cosine decay to min_lr at lr_decay_iters,
 // min_lr after. decay = false gives the constant learning_rate.

@@ -183,8 +183,8 @@ StepStats train_step(Run& r, float lr, GradientReduction* reduction) {
   }
   s.loss /= static_cast<double>(steps);
   if (reduction) reduction->reduce(r.model->parameters());
-  s.grad_norm = optim::clip_grad_norm(r.model->parameters(), static_cast<float>(r.c.grad_clip));
-  r.opt->step(lr);
+  s.grad_norm = optim::grad_norm(r.model->parameters());
+  r.opt->step(lr, optim::clip_coefficient(s.grad_norm, static_cast<float>(r.c.grad_clip)));  // clips in AdamW's pass
   r.opt->zero_grad();
   return s;
 }

@@ -1,10 +1,11 @@
 // Causal-masked, scaled softmax of attention scores, fused: P[g,i,j] = exp(s·a[g,i,j] - max) / Σ
-// over j ≤ i, and 0 above the diagonal (nanoGPT's masked_fill(-inf) + softmax).
+// over j ≤ i, and 0 above the diagonal (nanoGPT's masked_fill(-inf) + softmax). exp is core/simd's.
 #include <cmath>
 
 #include "core/autograd.h"
 #include "core/error.h"
 #include "core/ops.h"
+#include "core/simd/vec_math.h"
 
 namespace lmul {
 
@@ -18,11 +19,10 @@ void causal_softmax_forward(float* P, const float* att, int64_t G, int64_t T, fl
     float* p = P + r * T;
     float mx = -INFINITY;
     for (int64_t j = 0; j <= i; ++j) mx = std::max(mx, scale * a[j]);
+    for (int64_t j = 0; j <= i; ++j) p[j] = scale * a[j] - mx;
+    simd::exp(p, i + 1);
     float sum = 0;
-    for (int64_t j = 0; j <= i; ++j) {
-      p[j] = std::exp(scale * a[j] - mx);
-      sum += p[j];
-    }
+    for (int64_t j = 0; j <= i; ++j) sum += p[j];
     const float inv = 1.0f / sum;
     for (int64_t j = 0; j <= i; ++j) p[j] *= inv;
     for (int64_t j = i + 1; j < T; ++j) p[j] = 0.0f;

@@ -25,9 +25,10 @@ Tensor add(const Tensor& a, const Tensor& b) {
       const float* d = out->grad->data();
       for (const Tensor* t : {&a, &b}) {
         if (!t->requires_grad()) continue;
-        float* g = t->grad();
+        bool fresh = false;
+        float* g = t->grad_for_write(&fresh);  // a first gradient is a copy: no zero-fill before it
 #pragma omp parallel for schedule(static)
-        for (int64_t i = 0; i < n; ++i) g[i] += d[i];
+        for (int64_t i = 0; i < n; ++i) g[i] = fresh ? d[i] : g[i] + d[i];
       }
     });
   }

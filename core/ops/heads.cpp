@@ -60,7 +60,9 @@ Tensor merge_heads(const Tensor& y) {
   permute_heads(y.data(), out.data(), B, T, C, 0, NH, hs, false, false);
   if (needs_grad({&y})) {
     record(out, [out = out.shared(), y, B, T, C, NH, hs] {
-      permute_heads(y.grad(), out->grad->data(), B, T, C, 0, NH, hs, true, true);
+      bool fresh = false;
+      float* dy = y.grad_for_write(&fresh);
+      permute_heads(dy, out->grad->data(), B, T, C, 0, NH, hs, true, !fresh);
     });
   }
   return out;
