@@ -46,15 +46,15 @@ TEST_CASE("clipping inside AdamW's pass updates bit for bit as clip_grad_norm th
   for (float max_norm : {0.5f, 100.0f, 0.0f}) {
     CAPTURE(max_norm);
     auto make = [] {
-      return nn::Parameters{{"w", Tensor::full({3, 37}, 0.3f, true), true}, {"b", Tensor::full({37}, -0.2f, true), false}};
+      return Parameters{{"w", Tensor::full({3, 37}, 0.3f, true), true}, {"b", Tensor::full({37}, -0.2f, true), false}};
     };
-    auto set_grads = [](nn::Parameters& ps, int step) {  // a fresh gradient every step, as backward
+    auto set_grads = [](Parameters& ps, int step) {  // a fresh gradient every step, as backward
       for (auto& p : ps) {
         float* g = p.value.grad();
         for (int64_t j = 0; j < p.value.numel(); ++j) g[j] = std::sin(0.7f * static_cast<float>(j + step)) * 0.3f;
       }
     };
-    nn::Parameters a = make(), b = make();
+    Parameters a = make(), b = make();
     optim::AdamW oa(a, {}), ob(b, {});
     for (int step = 0; step < 3; ++step) {
       set_grads(a, step);
@@ -73,7 +73,7 @@ TEST_CASE("clipping inside AdamW's pass updates bit for bit as clip_grad_norm th
 }
 
 TEST_CASE("the gradient norm counts every parameter that has a gradient") {
-  nn::Parameters ps = {{"a", Tensor::zeros({2}, true), false}, {"b", Tensor::zeros({19}, true), false},
+  Parameters ps = {{"a", Tensor::zeros({2}, true), false}, {"b", Tensor::zeros({19}, true), false},
                        {"none", Tensor::zeros({4}, true), false}};
   ps[0].value.grad()[0] = 3;
   ps[1].value.grad()[18] = 4;  // past the 8-wide partial sums
