@@ -305,6 +305,15 @@ TEST_CASE("a tiny training run on multiply:digits=2 logs finite losses and resol
     }
   }
   CHECK(losses >= 6);
+  // activation=relu reaches the MLP: the same run with GELU gives other losses.
+  train::TrainConfig g = train::load_config(
+      d / "c.toml", {"dataset=multiply:digits=2", "out_dir=" + (d / "gelu"), "n_layer=1", "n_head=2", "n_embd=16",
+                     "block_size=9", "batch_size=8", "max_iters=6", "eval_interval=3", "eval_iters=2",
+                     "log_interval=1", "warmup_iters=1", "lr_decay_iters=6", "learning_rate=1e-3", "dropout=0",
+                     "activation=gelu", "threads=1"});
+  CHECK(train::train(g, {false, true}).final_val_loss != r.final_val_loss);
+  CHECK_THROWS_WITH_AS(train::load_config(d / "c.toml", {"activation=swish"}),
+                       doctest::Contains("activation='swish' is not allowed (choose gelu|relu)"), Error);
   // A block size that is not 4n+1 is a one-line config error.
   train::TrainConfig bad = train::load_config(
       d / "c.toml", {"dataset=multiply:digits=2", "out_dir=" + (d / "bad"), "n_layer=1", "n_head=2", "n_embd=16",
