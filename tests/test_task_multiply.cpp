@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "train/answer_accuracy.h"
 #include "train/config.h"
 #include "train/multiply_task.h"
 #include "train/trainer.h"
@@ -248,6 +249,24 @@ TEST_CASE("bad task settings get one-line errors naming the spec and the fix") {
   CHECK(!train::is_task_spec("./a:b"));
 }
 
+TEST_CASE("answer accuracy on hand-made predictions: whole rows and per answer position") {
+  // B=3 rows of T=5; answer positions (y >= 0) are the last 3 of each row.
+  const std::vector<int32_t> y = {-1, -1, 4, 0, 8,  -1, -1, 1, 2, 3,  -1, -1, 9, 9, 9};
+  const std::vector<int32_t> p = {7, 7, 4, 0, 8,    5, 5, 1, 0, 3,    0, 0, 0, 9, 0};
+  train::AnswerAccuracy acc;
+  train::score_answers(p, y, 3, 5, acc);
+  CHECK(acc.rows == 3);
+  CHECK(acc.rows_right == 1);  // only row 0 (predictions at masked positions do not count)
+  REQUIRE(acc.position_right.size() == 3);
+  CHECK(acc.position_right[0] == 2);
+  CHECK(acc.position_right[1] == 2);
+  CHECK(acc.position_right[2] == 2);
+  CHECK(acc.whole() == doctest::Approx(1.0 / 3));
+  CHECK(acc.position(1) == doctest::Approx(2.0 / 3));
+  const std::vector<int32_t> y2 = {-1, -1, -1, 0, 8};  // 2 answer positions: another task
+  CHECK_THROWS_AS(train::score_answers(p, y2, 1, 5, acc), Error);
+}
+
 TEST_CASE("lmul prepare multiply writes the samples as text lines") {
   TempDir d;
   auto r = run_lmul("prepare multiply --digits 3 --samples 3000 --seed 4 --out " + (d / "m.txt"));
@@ -314,6 +333,14 @@ TEST_CASE("a tiny training run on multiply:digits=2 logs finite losses and resol
   CHECK(train::train(g, {false, true}).final_val_loss != r.final_val_loss);
   CHECK_THROWS_WITH_AS(train::load_config(d / "c.toml", {"activation=swish"}),
                        doctest::Contains("activation='swish' is not allowed (choose gelu|relu)"), Error);
+  // lmul eval on the task run prints whole-number and per-digit-place accuracy.
+  const auto e = run_lmul("eval " + (d / "run") + " --json");
+  REQUIRE(e.exit_code == 0);
+  const auto j = nlohmann::json::parse(e.output.substr(e.output.find('{')));
+  REQUIRE(j.contains("accuracy"));
+  CHECK(j["accuracy"]["samples"] == 16);  // eval_iters 2 x batch 8
+  CHECK(j["accuracy"]["digit_accuracy"].size() == 4);
+  for (const auto& p : j["accuracy"]["digit_accuracy"]) CHECK(p.get<double>() >= j["accuracy"]["whole_accuracy"].get<double>());
   // A block size that is not 4n+1 is a one-line config error.
   train::TrainConfig bad = train::load_config(
       d / "c.toml", {"dataset=multiply:digits=2", "out_dir=" + (d / "bad"), "n_layer=1", "n_head=2", "n_embd=16",
