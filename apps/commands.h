@@ -17,6 +17,8 @@ void add_compare(CLI::App& app);
 void add_tokenize(CLI::App& app);
 // Adds `gpt2` under the `prepare` subcommand passed in.
 void add_prepare_gpt2(CLI::App& prepare);
+// Adds `multiply` (the generated multiplication task's samples as text) under `prepare`.
+void add_prepare_multiply(CLI::App& prepare);
 void add_sweep(CLI::App& app);
 
 }  // namespace lmul::apps

@@ -16,7 +16,9 @@
 #include "apps/report/run_groups.h"
 #include "core/error.h"
 #include "core/safetensors.h"
+#include "train/answer_accuracy.h"
 #include "train/batch_source.h"
+#include "train/multiply_task.h"
 #include "train/evaluate.h"
 #include "train/run.h"
 
@@ -48,6 +50,17 @@ double eval_one(const EvalArgs& a, const std::string& target) {
   const double loss = train::estimate_split_loss(
       *run.model, *data, split, {iters, B, c.block_size, c.seed, a.last_token, a.dump.empty() ? nullptr : &batches});
   const nlohmann::ordered_json arith = train::to_json(run.config)["arith"];
+  // A generated task: whole-answer accuracy and accuracy per digit place of the product (units first).
+  nlohmann::ordered_json accuracy;
+  if (train::is_task_spec(c.dataset)) {
+    const train::MultiplyTask task = train::parse_multiply_task(c.dataset);
+    const train::AnswerAccuracy acc =
+        train::answer_accuracy(*run.model, *data, split, {iters, B, c.block_size, c.seed, false, nullptr});
+    std::vector<double> place;
+    for (size_t k = 0; k < acc.position_right.size(); ++k)
+      place.push_back(acc.position(task.reverse ? k : acc.position_right.size() - 1 - k));
+    accuracy = {{"samples", acc.rows}, {"whole_accuracy", acc.whole()}, {"digit_accuracy", place}};
+  }
   if (!a.dump.empty()) {
     const Shape s = {iters, B, c.block_size};
     auto i32 = [&](const char* name, const std::vector<int32_t>& v) {
@@ -62,6 +75,7 @@ double eval_one(const EvalArgs& a, const std::string& target) {
                              {"positions", a.last_token ? "last" : "all"},
                              {"step", run.step}, {"checkpoint", path}, {"arith", arith}};
     if (run.exported) j["weights"] = run.export_format.empty() ? "F32" : run.export_format;
+    if (!accuracy.is_null()) j["accuracy"] = accuracy;
     fmt::print("{}\n", j.dump());
     return loss;
   }
@@ -71,6 +85,12 @@ double eval_one(const EvalArgs& a, const std::string& target) {
       run.exported && !run.export_format.empty() ? fmt::format(", weights decoded from {}", run.export_format) : "";
   fmt::print("{} loss{} {:.4f} (arith: {}{}){}\n", a.split, a.last_token ? " (last token)" : "", loss, ar, weights,
              a.targets.size() > 1 ? " " + target : "");
+  if (!accuracy.is_null()) {
+    std::string places;
+    for (const auto& p : accuracy["digit_accuracy"]) places += fmt::format(" {:.4f}", p.get<double>());
+    fmt::print("{} whole-number accuracy {:.4f} over {} samples; per digit place (units first):{}\n", a.split,
+               accuracy["whole_accuracy"].get<double>(), accuracy["samples"].get<int64_t>(), places);
+  }
   return loss;
 }
 

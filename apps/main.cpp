@@ -17,7 +17,9 @@ int main(int argc, char** argv) {
   CLI::App app{"lmul — train nanoGPT-style language models with a chosen multiplication arithmetic"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "lmul 0.1.0");
-  lmul::apps::add_prepare_gpt2(*lmul::apps::add_prepare(app));
+  CLI::App* prepare = lmul::apps::add_prepare(app);
+  lmul::apps::add_prepare_gpt2(*prepare);
+  lmul::apps::add_prepare_multiply(*prepare);
   lmul::apps::add_train(app);
   lmul::apps::add_sample(app);
   lmul::apps::add_numerics(app);

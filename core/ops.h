@@ -57,6 +57,9 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, flo
 // GELU: exact 0.5·x·(1 + erf(x/√2)) as nn.GELU(), or the tanh approximation of GPT-2 / llm.c.
 Tensor gelu(const Tensor& x, bool tanh_approximation = false);
 
+// ReLU: max(x, 0); gradient 0 at x = 0 (torch.relu).
+Tensor relu(const Tensor& x);
+
 // Inverted dropout: keep with probability 1-p, scale kept values by 1/(1-p). Identity when p == 0.
 // The mask is drawn from rng (counter-based: independent of the thread count) and redrawn, not
 // stored, in backward.

@@ -14,6 +14,7 @@ struct GPTConfig {
   float dropout = 0.0f;
   bool bias = true;
   bool gelu_tanh = false;  // false: exact erf GELU as nanoGPT's nn.GELU()
+  bool relu = false;       // MLP activation ReLU instead of GELU (the multiplication-task paper's model)
 };
 
 // Multiply arithmetic per site (spec strings, docs/ARCHITECTURE.md §3) and for the backward pass.

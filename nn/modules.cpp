@@ -55,10 +55,13 @@ MLP::MLP(const std::string& name, const GPTConfig& c, const ArithConfig& a, uint
     : c_fc(name + ".c_fc", c.n_embd, 4 * c.n_embd, c.bias, {a.linear, a.backward}, seed, params),
       c_proj(name + ".c_proj", 4 * c.n_embd, c.n_embd, c.bias, {a.linear, a.backward}, seed, params),
       dropout(c.dropout),
-      gelu_tanh(c.gelu_tanh) {}
+      gelu_tanh(c.gelu_tanh),
+      relu(c.relu) {}
 
 Tensor MLP::forward(const Tensor& x, Rng& rng) {
-  return lmul::dropout(c_proj.forward(gelu(c_fc.forward(x), gelu_tanh)), dropout, rng);
+  Tensor h = c_fc.forward(x);
+  h = relu ? lmul::relu(h) : gelu(h, gelu_tanh);
+  return lmul::dropout(c_proj.forward(h), dropout, rng);
 }
 
 Block::Block(const std::string& name, const GPTConfig& c, const ArithConfig& a, uint64_t seed, Parameters& params)

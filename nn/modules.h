@@ -42,6 +42,7 @@ struct MLP {
   Linear c_fc, c_proj;
   float dropout;
   bool gelu_tanh;
+  bool relu;  // ReLU instead of GELU
   MLP(const std::string& name, const GPTConfig& c, const ArithConfig& a, uint64_t seed, Parameters& params);
   Tensor forward(const Tensor& x, Rng& rng);
 };

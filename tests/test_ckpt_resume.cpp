@@ -98,6 +98,10 @@ TEST_CASE("resuming continues bit for bit with L-Mul, power-of-two and ternary a
                               "arith.embedding=ternary", "arith.backward=exact"}, 9);
 }
 
+TEST_CASE("resuming the generated multiplication task continues bit for bit (its loader state is 2 words)") {
+  check_resume_bit_identical({"dataset=multiply:digits=2", "block_size=9", "activation=relu", "dropout=0"}, 11);
+}
+
 TEST_CASE("resume refuses a changed model-shape key, naming the key, old and new value") {
   TempDir d;
   run(d, "r", {"max_iters=4"});

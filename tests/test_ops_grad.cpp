@@ -1,4 +1,6 @@
 // Every differentiable op against finite differences. Each case prints the max error it saw.
+#include <cmath>
+
 #include <doctest/doctest.h>
 
 #include "core/ops.h"
@@ -101,6 +103,22 @@ TEST_CASE("gelu gradient, exact and tanh") {
   expect_small("gelu", max_grad_error({random_tensor({20}, rng, 2.0f)}, [](const auto& in) { return gelu(in[0]); }));
   expect_small("gelu tanh", max_grad_error({random_tensor({20}, rng, 2.0f)},
                                            [](const auto& in) { return gelu(in[0], true); }));
+}
+
+TEST_CASE("relu gradient away from the kink, zero gradient below it") {
+  Rng rng(11);
+  Tensor x = random_tensor({40}, rng, 2.0f);
+  int negatives = 0;
+  for (int64_t i = 0; i < x.numel(); ++i) {  // |x| >= 0.1: the finite difference (h = 1e-2) never crosses 0
+    float& v = x.data()[i];
+    if (std::fabs(v) < 0.1f) v = v < 0 ? v - 0.1f : v + 0.1f;
+    negatives += v < 0;
+  }
+  REQUIRE(negatives > 5);
+  REQUIRE(negatives < 35);
+  expect_small("relu", max_grad_error({x}, [](const auto& in) { return relu(in[0]); }));
+  Tensor y = relu(x);
+  for (int64_t i = 0; i < x.numel(); ++i) CHECK(y.data()[i] == (x.data()[i] > 0 ? x.data()[i] : 0.0f));
 }
 
 TEST_CASE("dropout gradient uses the forward mask") {

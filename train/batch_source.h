@@ -49,8 +49,9 @@ class BatchSource {
   virtual void set_state(const State& s) = 0;
 };
 
-// The source a config's `dataset` names (today: a prepared data directory), seeded from the
-// config's seed. Throws lmul::Error naming the config file and the fix.
+// The source a config's `dataset` names — a prepared data directory (TokenBatches) or a generated
+// task "name:key=value,..." (today multiply:digits=N, MultiplyBatches) — seeded from the config's
+// seed. Throws lmul::Error naming the config file and the fix.
 std::unique_ptr<BatchSource> make_batch_source(const TrainConfig& c);
 
 }  // namespace lmul::train

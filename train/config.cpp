@@ -18,7 +18,7 @@ std::vector<ConfigKey> config_keys(TrainConfig& c) {
   constexpr double kBig = 1e12;
   return {
       {"out_dir", &c.out_dir, 0, 0, "", "run directory (config, metrics.jsonl, ckpt/)"},
-      {"dataset", &c.dataset, 0, 0, "", "prepared data directory (train.bin, val.bin, meta.json)"},
+      {"dataset", &c.dataset, 0, 0, "", "prepared data directory (train.bin, val.bin, meta.json), or a generated task multiply:digits=N[,reverse=true|false][,simple=F]"},
       {"init_from", &c.init_from, 0, 0, "scratch|resume", "start fresh or resume out_dir's latest checkpoint"},
       {"eval_interval", &c.eval_interval, 1, kBig, "", "iterations between evaluations"},
       {"log_interval", &c.log_interval, 1, kBig, "", "iterations between metrics lines"},
@@ -36,6 +36,7 @@ std::vector<ConfigKey> config_keys(TrainConfig& c) {
       {"dropout", &c.dropout, 0, 0.999, "", "dropout probability"},
       {"bias", &c.bias, 0, 0, "", "biases in Linear and LayerNorm layers"},
       {"gelu", &c.gelu, 0, 0, "exact|tanh", "GELU form: exact erf (nn.GELU) or tanh approximation"},
+      {"activation", &c.activation, 0, 0, "gelu|relu", "MLP activation (relu: the multiplication-task paper's model; gelu takes the form in gelu)"},
       {"learning_rate", &c.learning_rate, 0, 10, "", "peak learning rate"},
       {"max_iters", &c.max_iters, 0, kBig, "", "optimizer steps"},
       {"weight_decay", &c.weight_decay, 0, 10, "", "AdamW decoupled weight decay (≥2-D weights only)"},
@@ -269,6 +270,7 @@ nn::GPTConfig model_config(const TrainConfig& c, int64_t vocab_size) {
   m.dropout = static_cast<float>(c.dropout);
   m.bias = c.bias;
   m.gelu_tanh = c.gelu == "tanh";
+  m.relu = c.activation == "relu";
   return m;
 }
 

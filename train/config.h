@@ -34,6 +34,7 @@ struct TrainConfig {
   double dropout = 0.0;
   bool bias = false;
   std::string gelu = "exact";  // exact | tanh
+  std::string activation = "gelu";  // gelu | relu (MLP activation)
   // AdamW and schedule
   double learning_rate = 6e-4;
   int64_t max_iters = 600000;

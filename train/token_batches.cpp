@@ -1,7 +1,6 @@
 #include "train/token_batches.h"
 
 #include "core/error.h"
-#include "train/config.h"
 
 namespace lmul::train {
 
@@ -35,10 +34,6 @@ void TokenBatches::next_train(int64_t B, int64_t T, Batch& out) {
 
 std::unique_ptr<BatchStream> TokenBatches::evaluation(data::Split split, int64_t seed) const {
   return std::make_unique<TokenStream>(data_, split, static_cast<uint64_t>(seed) ^ 0xe7a1e7a1ull);
-}
-
-std::unique_ptr<BatchSource> make_batch_source(const TrainConfig& c) {
-  return std::make_unique<TokenBatches>(c.dataset, c.seed);
 }
 
 }  // namespace lmul::train
