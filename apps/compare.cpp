@@ -55,10 +55,15 @@ std::vector<std::string> expand_run_dirs(const std::vector<std::string>& args) {
   }
   if (!dirs.empty())
     for (const auto& a : skipped)
-      fmt::print(stderr, "lmul: warning: {}: neither a run directory (no metrics.jsonl) nor a directory of runs; "
-                 "skipped\n", a);
-  if (dirs.empty()) throw Error("compare: none of {} is a run directory or holds run directories (each has a "
-                                "metrics.jsonl written by lmul train)", fmt::join(args, ", "));
+      fmt::print(stderr,
+                 "lmul: warning: {}: neither a run directory (no metrics.jsonl) nor a directory of runs; "
+                 "skipped\n",
+                 a);
+  if (dirs.empty())
+    throw Error(
+        "compare: none of {} is a run directory or holds run directories (each has a "
+        "metrics.jsonl written by lmul train)",
+        fmt::join(args, ", "));
   return dirs;
 }
 
@@ -76,7 +81,8 @@ void run_compare(const CompareOptions& opt) {
     }
     runs.push_back(std::move(run));
   }
-  if (runs.empty()) throw Error("compare: none of the {} run dir(s) has a logged step in metrics.jsonl", run_dirs.size());
+  if (runs.empty())
+    throw Error("compare: none of the {} run dir(s) has a logged step in metrics.jsonl", run_dirs.size());
 
   std::optional<report::Better> better;
   if (opt.higher_better) better = report::Better::higher;
@@ -112,7 +118,8 @@ void add_compare(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "compare",
       "Compare training runs: a table of final/best loss per arithmetic (seeds grouped as mean ± "
-      "sample std, Δ against the all-exact run (± the spread of same-seed differences), median throughput), and with --out the same table "
+      "sample std, Δ against the all-exact run (± the spread of same-seed differences), median throughput), and with "
+      "--out the same table "
       "as compare.md and compare.json plus the Δ summary (delta.svg: each group's Δ vs exact with error bars, "
       "sorted, coloured by arithmetic family), loss curves (loss.svg) and a self-contained report.html");
   cmd->add_option("run_dirs", opt->run_dirs,

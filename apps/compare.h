@@ -9,8 +9,8 @@ namespace lmul::apps {
 
 struct CompareOptions {
   std::vector<std::string> run_dirs;
-  std::string out_dir;  // empty: print the table only
-  std::string metric = "val_loss";  // or any numeric key of the step lines
+  std::string out_dir;                               // empty: print the table only
+  std::string metric = "val_loss";                   // or any numeric key of the step lines
   bool higher_better = false, lower_better = false;  // override the metric's default direction
   bool log_y = false;
 };

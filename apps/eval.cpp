@@ -70,17 +70,23 @@ double eval_one(const EvalArgs& a, const std::string& target) {
                      {{"split", a.split}, {"checkpoint", path}, {"loss", fmt::format("{:.17g}", loss)}});
   }
   if (a.json) {
-    nlohmann::ordered_json j{{"split", a.split}, {"loss", loss},     {"iters", iters},
-                             {"batch_size", B},   {"block_size", c.block_size},
+    nlohmann::ordered_json j{{"split", a.split},
+                             {"loss", loss},
+                             {"iters", iters},
+                             {"batch_size", B},
+                             {"block_size", c.block_size},
                              {"positions", a.last_token ? "last" : "all"},
-                             {"step", run.step}, {"checkpoint", path}, {"arith", arith}};
+                             {"step", run.step},
+                             {"checkpoint", path},
+                             {"arith", arith}};
     if (run.exported) j["weights"] = run.export_format.empty() ? "F32" : run.export_format;
     if (!accuracy.is_null()) j["accuracy"] = accuracy;
     fmt::print("{}\n", j.dump());
     return loss;
   }
   std::string ar;
-  for (const auto& [k, v] : arith.items()) ar += fmt::format("{}{}={}", ar.empty() ? "" : ", ", k, v.get<std::string>());
+  for (const auto& [k, v] : arith.items())
+    ar += fmt::format("{}{}={}", ar.empty() ? "" : ", ", k, v.get<std::string>());
   const std::string weights =
       run.exported && !run.export_format.empty() ? fmt::format(", weights decoded from {}", run.export_format) : "";
   fmt::print("{} loss{} {:.4f} (arith: {}{}){}\n", a.split, a.last_token ? " (last token)" : "", loss, ar, weights,
@@ -104,9 +110,13 @@ void add_eval(CLI::App& app) {
                   "seeds of one experiment)")
       ->required();
   cmd->add_option("--split", a->split, "val | train")->capture_default_str()->check(CLI::IsMember({"val", "train"}));
-  cmd->add_option("--checkpoint", a->which, "latest | best (for a run directory)")->capture_default_str()->check(CLI::IsMember({"latest", "best"}));
-  cmd->add_option("--iters", a->iters, "Batches to average (default: the run's eval_iters)")->check(CLI::Range(int64_t{1}, int64_t{1000000}));
-  cmd->add_option("--batch-size", a->batch_size, "Sequences per batch (default: the run's batch_size)")->check(CLI::Range(int64_t{1}, int64_t{1000000}));
+  cmd->add_option("--checkpoint", a->which, "latest | best (for a run directory)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"latest", "best"}));
+  cmd->add_option("--iters", a->iters, "Batches to average (default: the run's eval_iters)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1000000}));
+  cmd->add_option("--batch-size", a->batch_size, "Sequences per batch (default: the run's batch_size)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1000000}));
   cmd->add_option("--set", a->sets, "Override a config key, e.g. --set arith.linear=fp8:e4m3 (not shape keys)");
   cmd->add_flag("--json", a->json, "Print one JSON object instead of the text line");
   cmd->add_flag("--last-token", a->last_token,

@@ -28,7 +28,9 @@ void add_export(CLI::App& app) {
   cmd->add_option("target", a->target, "Run directory or checkpoint file")->required();
   cmd->add_option("--out", a->out, "Output .safetensors file")->required();
   cmd->add_option("--format", a->format, arith::exportable_formats());
-  cmd->add_option("--checkpoint", a->which, "latest | best (for a run directory)")->capture_default_str()->check(CLI::IsMember({"latest", "best"}));
+  cmd->add_option("--checkpoint", a->which, "latest | best (for a run directory)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"latest", "best"}));
   cmd->callback([a] {
     namespace fs = std::filesystem;
     std::unique_ptr<arith::ExportCodec> format;
@@ -56,9 +58,11 @@ void add_export(CLI::App& app) {
       t.push_back(f32_tensor(p.name + ".scale", {1}, {&q.scale, 1}));
       quant[p.name] = {{"shape", p.value.shape()}, {"format", format->spec()}};
     }
-    std::map<std::string, std::string> m = {
-        {"format", train::kExportFormat}, {"version", "1"},        {"step", std::to_string(run.step)},
-        {"config", run.stored_config.dump()}, {"tied", "lm_head.weight=transformer.wte.weight"}};
+    std::map<std::string, std::string> m = {{"format", train::kExportFormat},
+                                            {"version", "1"},
+                                            {"step", std::to_string(run.step)},
+                                            {"config", run.stored_config.dump()},
+                                            {"tied", "lm_head.weight=transformer.wte.weight"}};
     if (format) {
       m["quant"] = format->spec();
       m["quant_tensors"] = quant.dump();

@@ -17,15 +17,17 @@ namespace lmul::apps {
 namespace {
 std::string short_config(const nlohmann::json& c) {
   std::string s;
-  for (const char* k : {"n_layer", "n_head", "n_embd", "block_size", "vocab_size", "bias", "dropout", "max_iters",
-                        "dataset"})
-    if (c.contains(k)) s += fmt::format("{}{}={}", s.empty() ? "" : " ", k, c[k].is_string() ? c[k].get<std::string>() : c[k].dump());
+  for (const char* k :
+       {"n_layer", "n_head", "n_embd", "block_size", "vocab_size", "bias", "dropout", "max_iters", "dataset"})
+    if (c.contains(k))
+      s += fmt::format("{}{}={}", s.empty() ? "" : " ", k, c[k].is_string() ? c[k].get<std::string>() : c[k].dump());
   return s;
 }
 
 std::string arith_line(const nlohmann::json& a) {
   std::string s;
-  for (const auto& [k, v] : a.items()) s += fmt::format("{}{}={}", s.empty() ? "" : " ", k, v.is_string() ? v.get<std::string>() : v.dump());
+  for (const auto& [k, v] : a.items())
+    s += fmt::format("{}{}={}", s.empty() ? "" : " ", k, v.is_string() ? v.get<std::string>() : v.dump());
   return s;
 }
 }  // namespace
@@ -33,7 +35,8 @@ std::string arith_line(const nlohmann::json& a) {
 void add_inspect(CLI::App& app) {
   auto path = std::make_shared<std::string>();
   auto* cmd = app.add_subcommand("inspect", "Show a checkpoint's tensors, step, config, arithmetic and checksum");
-  cmd->add_option("checkpoint", *path, "A .safetensors written by lmul train or lmul export, or a run directory")->required();
+  cmd->add_option("checkpoint", *path, "A .safetensors written by lmul train or lmul export, or a run directory")
+      ->required();
   cmd->callback([path] {
     std::string p = *path;
     if (std::filesystem::is_directory(p)) p = (std::filesystem::path(p) / "ckpt/latest.safetensors").string();
@@ -41,8 +44,10 @@ void add_inspect(CLI::App& app) {
     const auto& m = f.metadata();
     const std::string format = m.count("format") ? m.at("format") : "";
     if (format != train::kCheckpointFormat && format != train::kExportFormat)
-      throw Error("{}: not an lmul checkpoint (its __metadata__ has no format={} or {}; give a file written by "
-                  "lmul train or lmul export)", p, train::kCheckpointFormat, train::kExportFormat);
+      throw Error(
+          "{}: not an lmul checkpoint (its __metadata__ has no format={} or {}; give a file written by "
+          "lmul train or lmul export)",
+          p, train::kCheckpointFormat, train::kExportFormat);
     nlohmann::json config;
     fmt::print("file: {}\nformat: {} version {}\n", p, format, m.count("version") ? m.at("version") : "?");
     if (format == train::kCheckpointFormat) {
@@ -58,7 +63,8 @@ void add_inspect(CLI::App& app) {
       if (config.contains("arith")) fmt::print("arith: {}\n", arith_line(config["arith"]));
     }
     // An export's packed tensors are U8 bytes: show the weight's own shape and format beside them.
-    nlohmann::json quant = nlohmann::json::parse(m.count("quant_tensors") ? m.at("quant_tensors") : "{}", nullptr, false);
+    nlohmann::json quant =
+        nlohmann::json::parse(m.count("quant_tensors") ? m.at("quant_tensors") : "{}", nullptr, false);
     if (!quant.is_object()) quant = nlohmann::json::object();
     size_t bytes = 0;
     fmt::print("tensors: {}\n", f.entries().size());

@@ -35,7 +35,8 @@ struct NumericsOptions {
 };
 
 // The exact semantics of `numerics intop`, printed by its --help.
-constexpr const char* kIntopHelp = R"(Integer-only operators (I-ViT, HAWQ-V3) as specified in ../shared/research/ivit_integer_ops.md.
+constexpr const char* kIntopHelp =
+    R"(Integer-only operators (I-ViT, HAWQ-V3) as specified in ../shared/research/ivit_integer_ops.md.
 stdin: rows of space-separated int32 values, one row per line. stdout: the output rows, then a
 final line 'scale ...' (the real value of an output integer q is q*scale; float32, shortest form).
 Integer arithmetic throughout; floor is floor (arithmetic shift), not truncation.
@@ -72,8 +73,7 @@ void run_quantize(const NumericsOptions& o) {
   const auto rows = arith::read_number_lines(std::cin, 1, "numerics quantize: stdin");
   std::vector<float> xs;
   for (const auto& r : rows) xs.push_back(r[0]);
-  for (float v : arith::quantize_values(o.format, xs, parse_role(o.role), o.seed))
-    fmt::print("{:.9g}\n", v);
+  for (float v : arith::quantize_values(o.format, xs, parse_role(o.role), o.seed)) fmt::print("{:.9g}\n", v);
 }
 
 void run_mul(const NumericsOptions& o) {
@@ -104,22 +104,22 @@ void add_numerics(CLI::App& app) {
   auto* quantize = cmd->add_subcommand(
       "quantize",
       "Quantise numbers from stdin (one per line, together one tensor) with a format; prints %.9g per line");
-  quantize->add_option("--format", o->format,
-                       "Spec, e.g. fp8:e4m3 or pot:b=4 (one tensor: fp8's delayed scaling uses scale 1 on it)")
+  quantize
+      ->add_option("--format", o->format,
+                   "Spec, e.g. fp8:e4m3 or pot:b=4 (one tensor: fp8's delayed scaling uses scale 1 on it)")
       ->required();
   quantize->add_option("--role", o->role, "weight|activation|gradient (default weight)");
   quantize->add_option("--seed", o->seed, "Seed of stochastic rounding");
   quantize->callback([o] { run_quantize(*o); });
 
   auto* mul = cmd->add_subcommand(
-      "mul",
-      "Multiply 'x y' pairs from stdin as an arithmetic does (the x one token, the y one weight channel)");
+      "mul", "Multiply 'x y' pairs from stdin as an arithmetic does (the x one token, the y one weight channel)");
   mul->add_option("--mul", o->mul_spec, "Spec, e.g. lmul:m=4")->required();
   mul->add_option("--seed", o->seed, "Seed of stochastic rounding");
   mul->callback([o] { run_mul(*o); });
 
-  auto* error = cmd->add_subcommand(
-      "error", "Mean/max relative error of products of random standard-normal pairs vs fp32");
+  auto* error =
+      cmd->add_subcommand("error", "Mean/max relative error of products of random standard-normal pairs vs fp32");
   error->add_option("--mul", o->specs, "Specs to compare")->required();
   error->add_option("--n", o->n, "Number of pairs (default 100000)");
   error->add_option("--seed", o->seed, "Seed of the operands (default 0)");
@@ -140,8 +140,7 @@ void add_numerics(CLI::App& app) {
   intop->add_option("--multiplier", o->multiplier, "requant: the multiplier s_in/s_out");
   intop->callback([o] {
     if (!o->scale.empty()) o->intop.scale = integer::parse_number<float>(o->scale, "--scale");
-    if (!o->multiplier.empty())
-      o->intop.multiplier = integer::parse_number<double>(o->multiplier, "--multiplier");
+    if (!o->multiplier.empty()) o->intop.multiplier = integer::parse_number<double>(o->multiplier, "--multiplier");
     if (!o->weight.empty()) o->intop.weight = integer::parse_float_list(o->weight, "--weight");
     if (!o->bias.empty()) o->intop.bias = integer::parse_float_list(o->bias, "--bias");
     fmt::print("{}", integer::run_intop(o->intop, std::cin));

@@ -55,16 +55,19 @@ void add_prepare_gpt2(CLI::App& prepare) {
   cmd->add_option("--text-cleanup", *cleanup,
                   "none, or hf-openwebtext: each document as Hugging Face's openwebtext loader gives it to nanoGPT "
                   "(runs of 3+ newlines -> 2, leading/trailing whitespace stripped)")
-      ->capture_default_str()->check(CLI::IsMember({"none", "hf-openwebtext"}));
+      ->capture_default_str()
+      ->check(CLI::IsMember({"none", "hf-openwebtext"}));
   cmd->add_option("--workers", opt->workers, "Threads that decompress and tokenise (0 = all cores)")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--vocab", opt->vocab_dir, "Directory with GPT-2's encoder.json and vocab.bpe")
       ->capture_default_str();
   cmd->callback([opt, cleanup] {
     if (!std::filesystem::is_regular_file(std::filesystem::path(opt->vocab_dir) / "encoder.json"))
-      throw Error("--vocab {}: no encoder.json there (relative paths are from the working directory {}; the "
-                  "default is GPT-2's files as seen from the repository root: pass --vocab DIR)", opt->vocab_dir,
-                  std::filesystem::current_path().string());
+      throw Error(
+          "--vocab {}: no encoder.json there (relative paths are from the working directory {}; the "
+          "default is GPT-2's files as seen from the repository root: pass --vocab DIR)",
+          opt->vocab_dir, std::filesystem::current_path().string());
     opt->cleanup = *cleanup == "hf-openwebtext" ? data::TextCleanup::hf_openwebtext : data::TextCleanup::none;
     const bool tty = ::isatty(fileno(stderr));
     double last_print = -1;
@@ -74,20 +77,24 @@ void add_prepare_gpt2(CLI::App& prepare) {
       last_print = p.seconds;
       const double frac = p.bytes_total ? static_cast<double>(p.bytes_done) / p.bytes_total : 1.0;
       const double eta = frac > 0 ? p.seconds * (1 - frac) / frac : 0;
-      fmt::print(stderr, "{}prepare gpt2: {:5.1f}%  {} documents  {:.0f} MB in ({:.1f} MB/s)  {} tokens ({:.2f} M/s)  ETA {:.0f}:{:02.0f}{}",
+      fmt::print(stderr,
+                 "{}prepare gpt2: {:5.1f}%  {} documents  {:.0f} MB in ({:.1f} MB/s)  {} tokens ({:.2f} M/s)  ETA "
+                 "{:.0f}:{:02.0f}{}",
                  tty ? "\r" : "", 100 * frac, p.documents_done, p.bytes_done / 1e6, p.bytes_done / 1e6 / p.seconds,
-                 p.train_tokens + p.val_tokens, (p.train_tokens + p.val_tokens) / 1e6 / p.seconds,
-                 std::floor(eta / 60), std::fmod(eta, 60.0), tty ? "   " : "\n");
+                 p.train_tokens + p.val_tokens, (p.train_tokens + p.val_tokens) / 1e6 / p.seconds, std::floor(eta / 60),
+                 std::fmod(eta, 60.0), tty ? "   " : "\n");
     };
     auto r = data::prepare_gpt2(*opt);
     const auto& t = r.totals;
-    fmt::print(stderr, "{}prepare gpt2: {} documents ({} val), {:.2f} MB in, {:.2f} MB of text -> train {} tokens, val {} tokens "
-               "(split by {}) in {:.2f} s ({:.1f} MB/s in, {:.2f} M tokens/s; {:.0f} % of it in parallel work) -> {}\n",
-               tty ? "\r" : "", r.documents, r.val_documents, t.bytes_done / 1e6, t.text_bytes / 1e6, t.train_tokens,
-               t.val_tokens, r.split_by_characters ? "characters" : "documents", t.seconds,
-               t.seconds > 0 ? t.bytes_done / 1e6 / t.seconds : 0.0,
-               t.seconds > 0 ? (t.train_tokens + t.val_tokens) / 1e6 / t.seconds : 0.0,
-               t.seconds > 0 ? 100 * t.parallel_seconds / t.seconds : 0.0, opt->out_dir);
+    fmt::print(
+        stderr,
+        "{}prepare gpt2: {} documents ({} val), {:.2f} MB in, {:.2f} MB of text -> train {} tokens, val {} tokens "
+        "(split by {}) in {:.2f} s ({:.1f} MB/s in, {:.2f} M tokens/s; {:.0f} % of it in parallel work) -> {}\n",
+        tty ? "\r" : "", r.documents, r.val_documents, t.bytes_done / 1e6, t.text_bytes / 1e6, t.train_tokens,
+        t.val_tokens, r.split_by_characters ? "characters" : "documents", t.seconds,
+        t.seconds > 0 ? t.bytes_done / 1e6 / t.seconds : 0.0,
+        t.seconds > 0 ? (t.train_tokens + t.val_tokens) / 1e6 / t.seconds : 0.0,
+        t.seconds > 0 ? 100 * t.parallel_seconds / t.seconds : 0.0, opt->out_dir);
     if (r.invalid_utf8_documents)
       fmt::print(stderr, "prepare gpt2: note: {} documents are not valid UTF-8; their bytes were encoded as they are\n",
                  r.invalid_utf8_documents);

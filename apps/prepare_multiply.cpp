@@ -42,8 +42,8 @@ void add_prepare_multiply(CLI::App& prepare) {
       ->capture_default_str();
   cmd->add_option("--out", a->out, "Output text file")->required();
   cmd->callback([a] {
-    const std::string spec = fmt::format("multiply:digits={},reverse={},simple={}", a->digits,
-                                         a->no_reverse ? "false" : "true", a->simple);
+    const std::string spec =
+        fmt::format("multiply:digits={},reverse={},simple={}", a->digits, a->no_reverse ? "false" : "true", a->simple);
     const train::MultiplyBatches source(train::parse_multiply_task(spec), a->seed);
     const train::MultiplyTask& task = source.task();
     std::ofstream f(a->out, std::ios::binary);
@@ -55,7 +55,9 @@ void add_prepare_multiply(CLI::App& prepare) {
       task.sample(seed, static_cast<uint64_t>(i), task.simple, tokens.data());
       line.clear();
       for (int32_t t : tokens)
-        line += t == train::MultiplyTask::kTimes ? '*' : t == train::MultiplyTask::kEquals ? '=' : static_cast<char>('0' + t);
+        line += t == train::MultiplyTask::kTimes    ? '*'
+                : t == train::MultiplyTask::kEquals ? '='
+                                                    : static_cast<char>('0' + t);
       line += '\n';
       f << line;
     }

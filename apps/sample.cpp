@@ -26,12 +26,22 @@ void add_sample(CLI::App& app) {
   auto* cmd = app.add_subcommand("sample", "Generate text from a trained run");
   cmd->add_option("target", a->target, "Run directory, or a checkpoint / export file")->required();
   cmd->add_option("--prompt", a->prompt, "Text to continue (default: a newline)");
-  cmd->add_option("--max-new-tokens", a->max_new_tokens, "Tokens to generate")->capture_default_str()->check(CLI::Range(0, 1000000));
-  cmd->add_option("--temperature", a->sampling.temperature, "Softmax temperature (> 0)")->capture_default_str()->check(CLI::Range(1e-4, 100.0));
-  cmd->add_option("--top-k", a->sampling.top_k, "Sample among the k most likely tokens (0: all)")->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd->add_option("--max-new-tokens", a->max_new_tokens, "Tokens to generate")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1000000));
+  cmd->add_option("--temperature", a->sampling.temperature, "Softmax temperature (> 0)")
+      ->capture_default_str()
+      ->check(CLI::Range(1e-4, 100.0));
+  cmd->add_option("--top-k", a->sampling.top_k, "Sample among the k most likely tokens (0: all)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--seed", a->seed, "Sampling seed")->capture_default_str();
-  cmd->add_option("--num-samples", a->num_samples, "Independent samples")->capture_default_str()->check(CLI::Range(1, 1000));
-  cmd->add_option("--checkpoint", a->checkpoint, "latest | best (for a run directory)")->capture_default_str()->check(CLI::IsMember({"latest", "best"}));
+  cmd->add_option("--num-samples", a->num_samples, "Independent samples")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
+  cmd->add_option("--checkpoint", a->checkpoint, "latest | best (for a run directory)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"latest", "best"}));
   cmd->add_option("--set", a->sets, "Override a config key, e.g. --set arith.linear=fp8:e4m3 (not shape keys)");
   cmd->callback([a] {
     train::LoadedRun run = train::load_run(a->target, {a->checkpoint, a->sets});
@@ -51,7 +61,8 @@ void add_sample(CLI::App& app) {
         const int64_t T = std::min<int64_t>(static_cast<int64_t>(ids.size()), model.block_size());
         std::span<const int32_t> ctx(ids.data() + ids.size() - static_cast<size_t>(T), static_cast<size_t>(T));
         Tensor logits = model.forward(ctx, 1, T, {}, rng, true).logits;  // (1,1,V)
-        const int32_t next = nn::sample_next({logits.data(), static_cast<size_t>(model.vocab_size())}, a->sampling, rng);
+        const int32_t next =
+            nn::sample_next({logits.data(), static_cast<size_t>(model.vocab_size())}, a->sampling, rng);
         ids.push_back(next);
         const int id = next;
         fmt::print("{}", next < tokenizer->vocab_size() ? tokenizer->decode({&id, 1}) : std::string());

@@ -57,7 +57,8 @@ sweep::SweepRequest request_from(const Args& a, const CLI::App& cmd) {
     r = sweep::read_sweep_file(a.source);
   } else {
     if (cmd.count("--arith") == 0)
-      throw Error("sweep: {} is a training config: give the arithmetics with --arith (e.g. --arith exact lmul:m=4)", a.source);
+      throw Error("sweep: {} is a training config: give the arithmetics with --arith (e.g. --arith exact lmul:m=4)",
+                  a.source);
     r.config = a.source;
   }
   if (cmd.count("--arith")) r.arith = sweep::split_arith_list(a.arith);
@@ -76,7 +77,8 @@ void add_sweep(CLI::App& app) {
       "sweep",
       "Train one config once per arithmetic (and seed) into sibling run dirs under a sweep dir, one "
       "after the other, resumable; then compare them (table, compare.md/json, loss.svg, report.html)");
-  cmd->add_option("source", a->source, "CONFIG.toml (with --arith), a sweep file ([sweep] table), or a SWEEP_DIR to resume")
+  cmd->add_option("source", a->source,
+                  "CONFIG.toml (with --arith), a sweep file ([sweep] table), or a SWEEP_DIR to resume")
       ->required();
   cmd->add_option("--arith", a->arith, "Arithmetic entries, separated by spaces, ';' or ',' (grammar below)");
   cmd->add_option("--site", a->site,

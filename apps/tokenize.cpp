@@ -55,8 +55,10 @@ std::vector<int> parse_ids(const std::string& text) {
 
 void add_tokenize(CLI::App& app) {
   auto opt = std::make_shared<TokenizeOptions>();
-  auto* cmd = app.add_subcommand("tokenize", "GPT-2 BPE: bytes on stdin -> ids on stdout (or ids -> bytes with --decode)");
-  cmd->add_option("--vocab", opt->vocab_dir, "Directory with GPT-2's encoder.json and vocab.bpe")->capture_default_str();
+  auto* cmd =
+      app.add_subcommand("tokenize", "GPT-2 BPE: bytes on stdin -> ids on stdout (or ids -> bytes with --decode)");
+  cmd->add_option("--vocab", opt->vocab_dir, "Directory with GPT-2's encoder.json and vocab.bpe")
+      ->capture_default_str();
   cmd->add_flag("--allow-special", opt->allow_special, "Encode \"<|endoftext|>\" in the input as id 50256");
   cmd->add_flag("--decode", opt->decode, "Read ids (whitespace-separated), write their exact bytes");
   cmd->callback([opt] {

@@ -22,7 +22,8 @@ void add_train(CLI::App& app) {
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("train", "Train a GPT from a TOML config (nanoGPT key names)");
   cmd->add_option("config", a->config, "CONFIG.toml, or a run directory with --resume")->required();
-  cmd->add_option("--set", a->sets, "Override a config key: --set key=value (tables with a dot: arith.linear=lmul:m=4)");
+  cmd->add_option("--set", a->sets,
+                  "Override a config key: --set key=value (tables with a dot: arith.linear=lmul:m=4)");
   cmd->add_flag("--resume", a->resume, "Continue the run in this run directory from ckpt/latest.safetensors");
   cmd->add_flag("--overwrite", a->overwrite, "Start from scratch even if out_dir already holds a run");
   cmd->add_flag("-q,--quiet", a->quiet, "No live progress line");
@@ -34,11 +35,11 @@ void add_train(CLI::App& app) {
     std::string path = a->config;
     std::vector<std::string> sets = a->sets;
     if (std::filesystem::is_directory(path)) {
-      if (!a->resume)
-        throw Error("{} is a run directory: pass --resume to continue it, or give a CONFIG.toml", path);
+      if (!a->resume) throw Error("{} is a run directory: pass --resume to continue it, or give a CONFIG.toml", path);
       sets.insert(sets.begin(), "out_dir=" + path);
       path = (std::filesystem::path(path) / "config.toml").string();
-      if (!std::filesystem::exists(path)) throw Error("{}: missing: '{}' is not an lmul run directory", path, a->config);
+      if (!std::filesystem::exists(path))
+        throw Error("{}: missing: '{}' is not an lmul run directory", path, a->config);
     }
     if (a->resume) sets.push_back("init_from=resume");
     train::TrainConfig c = train::load_config(path, sets);

@@ -48,34 +48,35 @@ Timing best_ms(int reps, F&& f) {
 
 int main(int argc, char** argv) {
   const int reps = argc > 1 ? std::atoi(argv[1]) : 20;
-  struct Shape { int64_t M, N, K; bool ta, tb; };
+  struct Shape {
+    int64_t M, N, K;
+    bool ta, tb;
+  };
   std::vector<Shape> shapes = {{768, 512, 128, false, false}, {768, 128, 512, false, false},
-                          {768, 512, 128, false, true},  {768, 128, 512, true, false},
-                          {256, 768, 768, false, true},  {1024, 1024, 1024, false, false}};
+                               {768, 512, 128, false, true},  {768, 128, 512, true, false},
+                               {256, 768, 768, false, true},  {1024, 1024, 1024, false, false}};
   if (argc == 7)
     shapes = {{std::atoll(argv[2]), std::atoll(argv[3]), std::atoll(argv[4]), std::atoi(argv[5]) != 0,
                std::atoi(argv[6]) != 0}};
   std::mt19937 rng(1);
   std::normal_distribution<float> normal;
-  fmt::print("threads {}  (best of {} runs; wall ms, and CPU ms summed over threads)\n",
-             omp_get_max_threads(), reps);
-  fmt::print("{:>16} {:>5} | {:>8} {:>8} {:>8} {:>7} {:>7} | {:>8} {:>8} {:>8} {:>7} {:>7}\n", "M×N×K",
-             "ta tb", "sgemm", "bits", "formula", "bits/sg", "form/sg", "cpu sg", "cpu bits",
-             "cpu form", "bits/sg", "form/sg");
+  fmt::print("threads {}  (best of {} runs; wall ms, and CPU ms summed over threads)\n", omp_get_max_threads(), reps);
+  fmt::print("{:>16} {:>5} | {:>8} {:>8} {:>8} {:>7} {:>7} | {:>8} {:>8} {:>8} {:>7} {:>7}\n", "M×N×K", "ta tb",
+             "sgemm", "bits", "formula", "bits/sg", "form/sg", "cpu sg", "cpu bits", "cpu form", "bits/sg", "form/sg");
   for (const Shape& s : shapes) {
     std::vector<float> A(static_cast<size_t>(s.M * s.K)), B(static_cast<size_t>(s.K * s.N)),
         C(static_cast<size_t>(s.M * s.N));
     for (float& x : A) x = lmul_reduce_ref(normal(rng), 4, false);
     for (float& x : B) x = lmul_reduce_ref(normal(rng), 4, false);
-    const Gemm g{s.ta, s.tb, s.M, s.N, s.K, A.data(), s.ta ? s.M : s.K, B.data(),
-                 s.tb ? s.K : s.N, C.data(), s.N, false};
+    const Gemm g{s.ta,     s.tb, s.M,  s.N, s.K, A.data(), s.ta ? s.M : s.K, B.data(), s.tb ? s.K : s.N,
+                 C.data(), s.N,  false};
     const Timing sg = best_ms(reps, [&] { sgemm(g); });
     const Timing bits = best_ms(reps, [&] { lmul_bits_gemm(g, 4); });
     const Timing form = best_ms(reps, [&] { lmul_formula_gemm(g, 4); });
-    fmt::print("{:>16} {:>2} {:>2} | {:>8.3f} {:>8.3f} {:>8.3f} {:>7.2f} {:>7.2f} | {:>8.3f} {:>8.3f} "
-               "{:>8.3f} {:>7.2f} {:>7.2f}\n",
-               fmt::format("{}×{}×{}", s.M, s.N, s.K), int(s.ta), int(s.tb), sg.wall, bits.wall,
-               form.wall, bits.wall / sg.wall, form.wall / sg.wall, sg.cpu, bits.cpu, form.cpu,
-               bits.cpu / sg.cpu, form.cpu / sg.cpu);
+    fmt::print(
+        "{:>16} {:>2} {:>2} | {:>8.3f} {:>8.3f} {:>8.3f} {:>7.2f} {:>7.2f} | {:>8.3f} {:>8.3f} "
+        "{:>8.3f} {:>7.2f} {:>7.2f}\n",
+        fmt::format("{}×{}×{}", s.M, s.N, s.K), int(s.ta), int(s.tb), sg.wall, bits.wall, form.wall,
+        bits.wall / sg.wall, form.wall / sg.wall, sg.cpu, bits.cpu, form.cpu, bits.cpu / sg.cpu, form.cpu / sg.cpu);
   }
 }

@@ -44,9 +44,18 @@ int main(int argc, char** argv) {
   std::vector<std::string> docs;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--vocab" && i + 1 < argc) { vocab = argv[++i]; continue; }
-    if (a == "--runs" && i + 1 < argc) { runs = std::stoi(argv[++i]); continue; }
-    if (a == "--threads" && i + 1 < argc) { threads = std::stoi(argv[++i]); continue; }
+    if (a == "--vocab" && i + 1 < argc) {
+      vocab = argv[++i];
+      continue;
+    }
+    if (a == "--runs" && i + 1 < argc) {
+      runs = std::stoi(argv[++i]);
+      continue;
+    }
+    if (a == "--threads" && i + 1 < argc) {
+      threads = std::stoi(argv[++i]);
+      continue;
+    }
     if (std::filesystem::is_directory(a)) {
       std::vector<std::string> files;
       for (const auto& e : std::filesystem::directory_iterator(a))

@@ -46,8 +46,8 @@ int main(int argc, char** argv) {
   const int rounds = argc > 1 ? std::max(1, std::atoi(argv[1])) : 15;
   // baby 4/4/128: B·T = 12·64 = 768 tokens; 6/6/384: 64·256 = 16384 tokens.
   const std::vector<Shape> shapes = {
-      {"baby", "attn.c_attn", 768, 384, 128},      {"baby", "attn.c_proj", 768, 128, 128},
-      {"baby", "mlp.c_fc", 768, 512, 128},         {"baby", "mlp.c_proj", 768, 128, 512},
+      {"baby", "attn.c_attn", 768, 384, 128},       {"baby", "attn.c_proj", 768, 128, 128},
+      {"baby", "mlp.c_fc", 768, 512, 128},          {"baby", "mlp.c_proj", 768, 128, 512},
       {"6/6/384", "attn.c_attn", 16384, 1152, 384}, {"6/6/384", "attn.c_proj", 16384, 384, 384},
       {"6/6/384", "mlp.c_fc", 16384, 1536, 384},    {"6/6/384", "mlp.c_proj", 16384, 384, 1536},
   };
@@ -77,8 +77,8 @@ int main(int argc, char** argv) {
     std::vector<std::vector<double>> t_int(paths.size());
     auto sgemm = [&] {
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(s.M), static_cast<int>(s.N),
-                  static_cast<int>(s.K), 1.0f, xf.data(), static_cast<int>(s.K), wf.data(),
-                  static_cast<int>(s.K), 0.0f, yf.data(), static_cast<int>(s.N));
+                  static_cast<int>(s.K), 1.0f, xf.data(), static_cast<int>(s.K), wf.data(), static_cast<int>(s.K), 0.0f,
+                  yf.data(), static_cast<int>(s.N));
     };
     sgemm();  // warm-up
     for (auto p : paths) int8_gemm(p, s.M, s.N, s.K, xi.data(), s.K, wi.data(), s.K, yi.data(), s.N);
@@ -86,8 +86,8 @@ int main(int argc, char** argv) {
       t_sgemm.push_back(wall_ms(sgemm));
       for (size_t q = 0; q < paths.size(); ++q) {
         if (big && paths[q] == IntGemmPath::portable && i > 0) continue;  // seconds per call
-        t_int[q].push_back(wall_ms(
-            [&] { int8_gemm(paths[q], s.M, s.N, s.K, xi.data(), s.K, wi.data(), s.K, yi.data(), s.N); }));
+        t_int[q].push_back(
+            wall_ms([&] { int8_gemm(paths[q], s.M, s.N, s.K, xi.data(), s.K, wi.data(), s.K, yi.data(), s.N); }));
       }
     }
     const double ms = median(t_sgemm);

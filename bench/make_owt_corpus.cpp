@@ -7,7 +7,8 @@
 // documents). Each .xz member holds a random draw of distinct documents (no text repeats inside one
 // member, so xz compresses it as it would fresh text); `--distinct` different members are made and
 // then repeated to fill `--subsets` × `--members` (compressing xz is slow, reading it is what is timed).
-//   lmul_owt_corpus --samples ../shared/data/owt_sample --out /tmp/owt_bench [--subsets 2 --members 20 --distinct 8 --xz-level 6]
+//   lmul_owt_corpus --samples ../shared/data/owt_sample --out /tmp/owt_bench [--subsets 2 --members 20 --distinct 8
+//   --xz-level 6]
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -77,7 +78,7 @@ int main(int argc, char** argv) {
   const auto docs = documents(samples, 4700);
   per_member = std::min<int>(per_member, static_cast<int>(docs.size()));
   std::mt19937_64 rng(1);
-  std::vector<std::string> xz;            // the distinct compressed members
+  std::vector<std::string> xz;             // the distinct compressed members
   std::vector<std::vector<size_t>> picks;  // their documents
   size_t text_bytes = 0;
   for (int k = 0; k < distinct; ++k) {
@@ -86,7 +87,8 @@ int main(int argc, char** argv) {
     std::shuffle(idx.begin(), idx.end(), rng);
     idx.resize(per_member);
     std::vector<std::pair<std::string, std::string>> txts;
-    for (size_t j = 0; j < idx.size(); ++j) txts.emplace_back(fmt::format("{:07}-{:016x}.txt", k * per_member + j, rng()), docs[idx[j]]);
+    for (size_t j = 0; j < idx.size(); ++j)
+      txts.emplace_back(fmt::format("{:07}-{:016x}.txt", k * per_member + j, rng()), docs[idx[j]]);
     xz.push_back(lmul::test::make_tar(txts, Compression::xz, xz_level));
     picks.push_back(std::move(idx));
   }
@@ -109,6 +111,7 @@ int main(int argc, char** argv) {
     xz_bytes += tar.size();
     zst_bytes += zst.size();
   }
-  fmt::print("{} documents, {:.1f} MB of text; subsets/ {:.1f} MB (tar of xz, ratio {:.2f}), jsonl/ {:.1f} MB (jsonl.zst)\n",
-             n_docs, text_bytes / 1e6, xz_bytes / 1e6, static_cast<double>(text_bytes) / xz_bytes, zst_bytes / 1e6);
+  fmt::print(
+      "{} documents, {:.1f} MB of text; subsets/ {:.1f} MB (tar of xz, ratio {:.2f}), jsonl/ {:.1f} MB (jsonl.zst)\n",
+      n_docs, text_bytes / 1e6, xz_bytes / 1e6, static_cast<double>(text_bytes) / xz_bytes, zst_bytes / 1e6);
 }

@@ -32,5 +32,7 @@ class RuntimeFailure : public std::runtime_error {
 
 }  // namespace lmul
 
-#define LMUL_ASSERT(cond) \
-  do { if (!(cond)) ::lmul::assertion_failed(#cond, __FILE__, __LINE__); } while (0)
+#define LMUL_ASSERT(cond)                                             \
+  do {                                                                \
+    if (!(cond)) ::lmul::assertion_failed(#cond, __FILE__, __LINE__); \
+  } while (0)

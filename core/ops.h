@@ -13,8 +13,7 @@
 namespace lmul {
 
 // out[b,t,:] = wte[idx[b,t],:] + wpe[t,:]. idx has B·T ids in [0, V); wpe has ≥ T rows.
-Tensor embedding(const Tensor& wte, const Tensor& wpe, std::span<const int32_t> idx, int64_t B,
-                 int64_t T);
+Tensor embedding(const Tensor& wte, const Tensor& wpe, std::span<const int32_t> idx, int64_t B, int64_t T);
 // Gathers rows: out[i,:] = table[idx[i],:] (no positional part).
 Tensor gather_rows(const Tensor& table, std::span<const int32_t> idx);
 

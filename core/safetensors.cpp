@@ -34,8 +34,8 @@ SafetensorsFile SafetensorsFile::load(const std::string& path) {
   uint64_t n = 0;
   for (int i = 7; i >= 0; --i) n = (n << 8) | raw[static_cast<size_t>(i)];
   if (n < 2 || n > raw.size() - 8)
-    throw Error("{}: not a safetensors file or truncated (header length {} but file has {} bytes)",
-                path, n, raw.size());
+    throw Error("{}: not a safetensors file or truncated (header length {} but file has {} bytes)", path, n,
+                raw.size());
   nlohmann::json h;
   try {
     h = nlohmann::json::parse(raw.begin() + 8, raw.begin() + 8 + static_cast<int64_t>(n));
@@ -83,8 +83,8 @@ SafetensorsFile SafetensorsFile::load(const std::string& path) {
     }
   }
   if (covered != data_size)
-    throw Error("{}: tensors cover {} bytes but the data section has {} (corrupt or truncated)",
-                path, covered, data_size);
+    throw Error("{}: tensors cover {} bytes but the data section has {} (corrupt or truncated)", path, covered,
+                data_size);
   return f;
 }
 
@@ -107,8 +107,7 @@ std::vector<float> SafetensorsFile::f32(const std::string& name, const Shape* ex
   const auto& e = entry(name);
   if (e.dtype != "F32") throw Error("{}: tensor '{}' is {}, expected F32", path_, name, e.dtype);
   if (expected && *expected != e.shape)
-    throw Error("{}: tensor '{}' has shape {}, expected {}", path_, name, shape_str(e.shape),
-                shape_str(*expected));
+    throw Error("{}: tensor '{}' has shape {}, expected {}", path_, name, shape_str(e.shape), shape_str(*expected));
   auto b = bytes(name);
   std::vector<float> v(b.size() / 4);
   std::memcpy(v.data(), b.data(), b.size());

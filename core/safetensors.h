@@ -50,8 +50,7 @@ struct SafetensorsOut {
   std::span<const uint8_t> bytes;
 };
 inline SafetensorsOut f32_tensor(std::string name, const Shape& shape, std::span<const float> v) {
-  return {std::move(name), "F32", shape,
-          {reinterpret_cast<const uint8_t*>(v.data()), v.size() * sizeof(float)}};
+  return {std::move(name), "F32", shape, {reinterpret_cast<const uint8_t*>(v.data()), v.size() * sizeof(float)}};
 }
 
 // Writes atomically: a temporary file beside path, fsync, rename over path, fsync the directory.

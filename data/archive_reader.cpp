@@ -108,8 +108,6 @@ bool ArchiveReader::is_uncompressed() const {
   return archive_filter_count(a_) <= 1;  // only the "none" filter (the source itself)
 }
 
-uint64_t ArchiveReader::source_bytes() const {
-  return static_cast<uint64_t>(archive_filter_bytes(a_, -1));
-}
+uint64_t ArchiveReader::source_bytes() const { return static_cast<uint64_t>(archive_filter_bytes(a_, -1)); }
 
 }  // namespace lmul::data

@@ -16,9 +16,9 @@ struct archive_entry;
 namespace lmul::data {
 
 struct ArchiveEntry {
-  std::string name;        // path inside the archive ("data" for a raw stream)
-  bool regular = false;    // a regular file (directories, links, devices are not)
-  int64_t size = -1;       // bytes, -1 when the header does not say (raw streams)
+  std::string name;      // path inside the archive ("data" for a raw stream)
+  bool regular = false;  // a regular file (directories, links, devices are not)
+  int64_t size = -1;     // bytes, -1 when the header does not say (raw streams)
 };
 
 class ArchiveReader {

@@ -18,8 +18,10 @@ void bpe_merge_heap(std::string_view piece, const BpeVocab& v, std::vector<int>&
 
 // Appends the ids of piece to out, choosing the version by length.
 inline void bpe_merge(std::string_view piece, const BpeVocab& v, std::vector<int>& out) {
-  if (piece.size() > kBpeHeapThreshold) bpe_merge_heap(piece, v, out);
-  else bpe_merge_scan(piece, v, out);
+  if (piece.size() > kBpeHeapThreshold)
+    bpe_merge_heap(piece, v, out);
+  else
+    bpe_merge_scan(piece, v, out);
 }
 
 }  // namespace lmul::data

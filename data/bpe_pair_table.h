@@ -1,7 +1,7 @@
 // The BPE merge table: (left id, right id) -> merged id, an open-addressing hash map on the packed
 // pair. Ids are below 2^16 (checked at load), so a slot is 8 bytes and GPT-2's ~108k pairs fit
-// in 2 MB, which matters: a cold piece costs a dozen lookups. With GPT-2's ranks a merged token's id is also its merge rank (merge i makes id 256 + i),
-// so the lowest merged id is the pair to merge first.
+// in 2 MB, which matters: a cold piece costs a dozen lookups. With GPT-2's ranks a merged token's id is also its merge
+// rank (merge i makes id 256 + i), so the lowest merged id is the pair to merge first.
 #pragma once
 #include <cstdint>
 #include <vector>

@@ -52,7 +52,8 @@ class BpePieceCache {
     for (size_t i = h & (slots_.size() - 1);; i = (i + 1) & (slots_.size() - 1)) {
       const Slot& s = slots_[i];
       if (s.tag == 0) return nullptr;
-      if (s.tag == t && s.key_len == piece.size() && std::memcmp(keys_.data() + s.key_off, piece.data(), piece.size()) == 0) {
+      if (s.tag == t && s.key_len == piece.size() &&
+          std::memcmp(keys_.data() + s.key_off, piece.data(), piece.size()) == 0) {
         n = s.n_ids;
         return ids_.data() + s.ids_off;
       }

@@ -80,8 +80,7 @@ std::string BpeTokenizer::decode(std::span<const int> ids) const {
   for (size_t i = 0; i < ids.size(); ++i) {
     int id = ids[i];
     if (id < 0 || id >= vocab_.size())
-      throw Error("[gpt2 decode] token id {} (position {}) is outside the vocabulary 0..{}", id, i,
-                  vocab_.size() - 1);
+      throw Error("[gpt2 decode] token id {} (position {}) is outside the vocabulary 0..{}", id, i, vocab_.size() - 1);
     out += vocab_.token_bytes[id];
   }
   return out;

@@ -23,22 +23,20 @@ constexpr const char* kEndOfText = "<|endoftext|>";
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error("{}: cannot open ({}); expected GPT-2's encoder.json and vocab.bpe there", path,
-                       std::strerror(errno));
+  if (!in)
+    throw Error("{}: cannot open ({}); expected GPT-2's encoder.json and vocab.bpe there", path, std::strerror(errno));
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
 }
 
 // Undo bytes_to_unicode on one token string; throws when a character is outside the alphabet.
-std::string token_to_bytes(const std::string& token, const std::array<int, 0x180>& byte_of,
-                           const std::string& where) {
+std::string token_to_bytes(const std::string& token, const std::array<int, 0x180>& byte_of, const std::string& where) {
   std::string out;
   for (size_t i = 0; i < token.size();) {
     Utf8Char c = decode_utf8(token, i);
     if (c.cp < 0 || c.cp >= static_cast<int32_t>(byte_of.size()) || byte_of[c.cp] < 0)
-      throw Error("{}: token {} has a character outside GPT-2's byte alphabet", where,
-                  nlohmann::json(token).dump());
+      throw Error("{}: token {} has a character outside GPT-2's byte alphabet", where, nlohmann::json(token).dump());
     out.push_back(static_cast<char>(byte_of[c.cp]));
     i += c.len;
   }
@@ -77,8 +75,7 @@ BpeVocab load_bpe_vocab(const std::string& dir) {
   } catch (const nlohmann::json::parse_error& e) {
     throw Error("{}: malformed JSON ({})", enc_path, e.what());
   }
-  if (!enc.is_object() || enc.empty())
-    throw Error("{}: expected a JSON object mapping token strings to ids", enc_path);
+  if (!enc.is_object() || enc.empty()) throw Error("{}: expected a JSON object mapping token strings to ids", enc_path);
   const size_t n = enc.size();
   if (n > static_cast<size_t>(BpePairTable::kMaxIds))
     throw Error("{}: {} tokens; at most {} are supported", enc_path, n, BpePairTable::kMaxIds);
@@ -103,8 +100,7 @@ BpeVocab load_bpe_vocab(const std::string& dir) {
     if (bytes.empty()) throw Error("{}: empty token string for id {}", enc_path, id);
     v.token_bytes[id] = bytes;
     if (!id_of.emplace(std::move(bytes), static_cast<int>(id)).second)
-      throw Error("{}: token {} stands for the same bytes as another token", enc_path,
-                  nlohmann::json(it.key()).dump());
+      throw Error("{}: token {} stands for the same bytes as another token", enc_path, nlohmann::json(it.key()).dump());
   }
   if (v.eot_id < 0) throw Error("{}: no \"{}\" token", enc_path, kEndOfText);
   for (int b = 0; b < 256; ++b) {
@@ -134,13 +130,12 @@ BpeVocab load_bpe_vocab(const std::string& dir) {
     if (ia == id_of.end() || ib == id_of.end() || iab == id_of.end())
       throw Error("{}: merge \"{}\" names a token that {} does not have", where, line, enc_path);
     if (iab->second != 256 + rank)
-      throw Error("{}: merge #{} makes token id {}, but GPT-2 ranks need id {}; files inconsistent",
-                  where, rank, iab->second, 256 + rank);
+      throw Error("{}: merge #{} makes token id {}, but GPT-2 ranks need id {}; files inconsistent", where, rank,
+                  iab->second, 256 + rank);
     ++rank;
   }
   if (static_cast<size_t>(256 + rank + 1) != n)
-    throw Error("{}: {} merges, but {} has {} tokens (expected 256 + merges + 1)", bpe_path, rank,
-                enc_path, n);
+    throw Error("{}: {} merges, but {} has {} tokens (expected 256 + merges + 1)", bpe_path, rank, enc_path, n);
 
   // Pair table as tiktoken applies the ranks: two adjacent parts merge whenever their
   // concatenation is a token, so every split of every token into two tokens is a pair.

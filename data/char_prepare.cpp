@@ -16,8 +16,7 @@
 namespace lmul::data {
 
 PrepareSummary prepare_char(const std::string& input, const std::string& out_dir, double val_fraction) {
-  if (!(val_fraction >= 0.0 && val_fraction < 1.0))
-    throw Error("--val-fraction {} must be in [0, 1)", val_fraction);
+  if (!(val_fraction >= 0.0 && val_fraction < 1.0)) throw Error("--val-fraction {} must be in [0, 1)", val_fraction);
   MappedFile file(input);
   std::string_view text(reinterpret_cast<const char*>(file.data()), file.size());
   if (text.empty()) throw Error("{}: the input is empty", input);
@@ -35,8 +34,7 @@ PrepareSummary prepare_char(const std::string& input, const std::string& out_dir
   std::vector<int32_t> chars = cps;
   std::sort(chars.begin(), chars.end());
   chars.erase(std::unique(chars.begin(), chars.end()), chars.end());
-  if (chars.size() > 65535)
-    throw Error("{}: {} distinct characters do not fit uint16 token ids", input, chars.size());
+  if (chars.size() > 65535) throw Error("{}: {} distinct characters do not fit uint16 token ids", input, chars.size());
   std::map<int32_t, uint16_t> stoi;
   for (size_t k = 0; k < chars.size(); ++k) stoi[chars[k]] = static_cast<uint16_t>(k);
 

@@ -14,7 +14,6 @@ struct PrepareSummary {
 
 // Throws lmul::Error naming the input on a missing/empty/invalid-UTF-8 file. Writes into out_dir
 // (created if needed) through temporary files renamed at the end: nothing half-written.
-PrepareSummary prepare_char(const std::string& input, const std::string& out_dir,
-                            double val_fraction = 0.1);
+PrepareSummary prepare_char(const std::string& input, const std::string& out_dir, double val_fraction = 0.1);
 
 }  // namespace lmul::data

@@ -42,8 +42,7 @@ std::string CharTokenizer::decode(std::span<const int> ids) const {
   for (size_t i = 0; i < ids.size(); ++i) {
     int id = ids[i];
     if (id < 0 || id >= vocab_size())
-      throw Error("[char decode] token id {} (position {}) is outside the vocabulary 0..{}", id, i,
-                  vocab_size() - 1);
+      throw Error("[char decode] token id {} (position {}) is outside the vocabulary 0..{}", id, i, vocab_size() - 1);
     out += chars_[id];
   }
   return out;

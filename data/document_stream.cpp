@@ -13,9 +13,7 @@
 namespace lmul::data {
 namespace fs = std::filesystem;
 
-bool is_blank_line(std::string_view line) {
-  return line.find_first_not_of(" \t\r") == std::string_view::npos;
-}
+bool is_blank_line(std::string_view line) { return line.find_first_not_of(" \t\r") == std::string_view::npos; }
 
 namespace {
 
@@ -136,20 +134,26 @@ void walk_archive(ArchiveReader& r, const UnitSink& emit, size_t whole_member_by
   while (r.next_entry(e)) {
     if (r.is_raw()) {  // no tar inside: the one entry is the decompressed stream
       if (r.is_uncompressed())
-        throw Error("{}: neither a tar archive nor a compressed file (truncated or corrupt?); lmul reads {}",
-                    r.name(), kSupported);
+        throw Error("{}: neither a tar archive nor a compressed file (truncated or corrupt?); lmul reads {}", r.name(),
+                    kSupported);
       const std::string base = strip_compression(fs::path(r.name()).filename().string());
       if (ends_with_any(base, kTar)) throw Error("{}: not a tar archive after decompression (corrupt?)", r.name());
       auto origin = std::make_shared<const std::string>(r.name());
-      if (base.ends_with(".jsonl")) read_jsonl_entry(r, origin, emit);
-      else read_text_entry(r, -1, origin, emit);
+      if (base.ends_with(".jsonl"))
+        read_jsonl_entry(r, origin, emit);
+      else
+        read_text_entry(r, -1, origin, emit);
       continue;
     }
     if (!e.regular) continue;  // directories, links
     auto origin = std::make_shared<const std::string>(r.name() + "/" + e.name);
     switch (classify(e.name)) {
-      case NameKind::text: read_text_entry(r, e.size, origin, emit); break;
-      case NameKind::jsonl: read_jsonl_entry(r, origin, emit); break;
+      case NameKind::text:
+        read_text_entry(r, e.size, origin, emit);
+        break;
+      case NameKind::jsonl:
+        read_jsonl_entry(r, origin, emit);
+        break;
       case NameKind::archive:
         if (e.size >= 0 && static_cast<uint64_t>(e.size) <= whole_member_bytes) {
           auto bytes = std::make_shared<std::string>();
@@ -166,15 +170,20 @@ void walk_archive(ArchiveReader& r, const UnitSink& emit, size_t whole_member_by
           walk_archive(*inner, emit, whole_member_bytes, skipped);
         }
         break;
-      case NameKind::unsupported: unsupported(*origin);
-      case NameKind::other: ++*skipped; break;
+      case NameKind::unsupported:
+        unsupported(*origin);
+      case NameKind::other:
+        ++*skipped;
+        break;
     }
   }
 }
 
 DocumentStream::DocumentStream(const std::vector<std::string>& inputs) {
   if (inputs.empty()) throw Error("[prepare] no input given; pass --input FILE|DIR|FILE.jsonl|ARCHIVE");
-  auto kind_of = [](NameKind k) { return k == NameKind::archive ? Kind::archive : k == NameKind::jsonl ? Kind::jsonl : Kind::text; };
+  auto kind_of = [](NameKind k) {
+    return k == NameKind::archive ? Kind::archive : k == NameKind::jsonl ? Kind::jsonl : Kind::text;
+  };
   for (const auto& path : inputs) {
     std::error_code ec;
     auto st = fs::status(path, ec);
@@ -218,18 +227,23 @@ std::vector<std::string> DocumentStream::files() const {
 
 void DocumentStream::run(const UnitSink& emit, double char_val_fraction, size_t whole_member_bytes) {
   for (const auto& in : files_) {
-    if (in.kind == Kind::archive) run_archive(in, emit, whole_member_bytes);
-    else run_mapped(in, emit, char_val_fraction);
+    if (in.kind == Kind::archive)
+      run_archive(in, emit, whole_member_bytes);
+    else
+      run_mapped(in, emit, char_val_fraction);
   }
 }
 
 void DocumentStream::run_archive(const Input& in, const UnitSink& emit, size_t whole_member_bytes) {
   const uint64_t base = bytes_done_;
   auto reader = ArchiveReader::open_file(in.path);
-  walk_archive(*reader, [&](WorkUnit&& u) {
-    bytes_done_ = base + reader->source_bytes();
-    emit(std::move(u));
-  }, whole_member_bytes, &skipped_);
+  walk_archive(
+      *reader,
+      [&](WorkUnit&& u) {
+        bytes_done_ = base + reader->source_bytes();
+        emit(std::move(u));
+      },
+      whole_member_bytes, &skipped_);
   std::error_code ec;
   bytes_done_ = base + fs::file_size(in.path, ec);
 }
@@ -262,8 +276,9 @@ void DocumentStream::run_mapped(const Input& in, const UnitSink& emit, double ch
     for (size_t pos = 0; pos < all.size();) {
       const bool val = pos >= cut;
       const size_t region_end = val ? all.size() : cut;
-      const size_t end = pos + kChunkBytes >= region_end ? region_end
-                                                         : pretoken_safe_split(all.substr(0, region_end), pos + kChunkBytes);
+      const size_t end = pos + kChunkBytes >= region_end
+                             ? region_end
+                             : pretoken_safe_split(all.substr(0, region_end), pos + kChunkBytes);
       WorkUnit u = unit(WorkUnit::Kind::text, pos, end);
       u.val = val;
       bytes_done_ = base + end;

@@ -38,12 +38,12 @@ struct WorkUnit {
   };
   Kind kind = Kind::text;
   std::string_view bytes;
-  bool first = true;   // text: the piece starts its document
-  bool eot = false;    // text, jsonl: an <|endoftext|> follows (the unit ends a document)
-  bool val = false;    // split by characters: the piece is val text
-  std::shared_ptr<const void> keep;            // owns the memory bytes points into
-  std::shared_ptr<const std::string> origin;   // file or archive/member path, for errors
-  uint64_t line = 0;                           // JSONL line number (1-based)
+  bool first = true;                          // text: the piece starts its document
+  bool eot = false;                           // text, jsonl: an <|endoftext|> follows (the unit ends a document)
+  bool val = false;                           // split by characters: the piece is val text
+  std::shared_ptr<const void> keep;           // owns the memory bytes points into
+  std::shared_ptr<const std::string> origin;  // file or archive/member path, for errors
+  uint64_t line = 0;                          // JSONL line number (1-based)
 };
 
 using UnitSink = std::function<void(WorkUnit&&)>;
@@ -63,8 +63,8 @@ class DocumentStream {
   void run(const UnitSink& emit, double char_val_fraction, size_t whole_member_bytes = size_t{64} << 20);
 
   bool split_by_characters() const { return by_chars_; }
-  uint64_t total_bytes() const { return total_bytes_; }   // the input files' sizes
-  uint64_t bytes_done() const { return bytes_done_; }     // of those, read so far
+  uint64_t total_bytes() const { return total_bytes_; }  // the input files' sizes
+  uint64_t bytes_done() const { return bytes_done_; }    // of those, read so far
   uint64_t skipped_members() const { return skipped_; }
   std::vector<std::string> files() const;
 

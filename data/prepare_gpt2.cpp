@@ -55,11 +55,16 @@ class UnitTokenizer {
 
   void run(const WorkUnit& u, UnitResult& out) {
     switch (u.kind) {
-      case WorkUnit::Kind::text: piece(u, u.bytes, out); break;
-      case WorkUnit::Kind::jsonl: piece(u, jsonl_text(u), out); break;
+      case WorkUnit::Kind::text:
+        piece(u, u.bytes, out);
+        break;
+      case WorkUnit::Kind::jsonl:
+        piece(u, jsonl_text(u), out);
+        break;
       case WorkUnit::Kind::archive: {
         auto reader = ArchiveReader::open_memory(u.bytes, *u.origin);
-        walk_archive(*reader, [&](WorkUnit&& inner) { run(inner, out); }, 0, &out.skipped_members);
+        walk_archive(
+            *reader, [&](WorkUnit&& inner) { run(inner, out); }, 0, &out.skipped_members);
         break;
       }
     }
@@ -162,15 +167,16 @@ PrepareGpt2Result prepare_gpt2(const PrepareGpt2Options& opt) {
   const auto t0 = std::chrono::steady_clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
   if (tok.vocab_size() > 65536) throw Error("{}: {} tokens do not fit uint16", opt.vocab_dir, tok.vocab_size());
-  if (!(opt.val_fraction < 1.0))
-    throw Error("[prepare] --val-fraction {} is outside [0, 1)", opt.val_fraction);
+  if (!(opt.val_fraction < 1.0)) throw Error("[prepare] --val-fraction {} is outside [0, 1)", opt.val_fraction);
   // The stream checks the inputs before any output file is touched.
   DocumentStream docs(opt.inputs);
   const bool by_chars = docs.split_by_characters();
   const double fraction = opt.val_fraction >= 0 ? opt.val_fraction : by_chars ? 0.1 : 0.0005;
   if (by_chars && opt.cleanup != TextCleanup::none)
-    throw Error("[prepare] --text-cleanup applies to documents; {} is one text file, split by characters "
-                "(give it in a directory to make it one document)", opt.inputs[0]);
+    throw Error(
+        "[prepare] --text-cleanup applies to documents; {} is one text file, split by characters "
+        "(give it in a directory to make it one document)",
+        opt.inputs[0]);
 
   std::error_code ec;
   fs::create_directories(opt.out_dir, ec);
@@ -208,12 +214,14 @@ PrepareGpt2Result prepare_gpt2(const PrepareGpt2Options& opt) {
         batch = Batch{};
         cost = 0;
       };
-      docs.run([&](WorkUnit&& u) {
-        // A whole archive member costs about its decompressed size (xz/zstd text: ~3-4x).
-        cost += u.kind == WorkUnit::Kind::archive ? 4 * u.bytes.size() : u.bytes.size();
-        batch.units.push_back(std::move(u));
-        if (cost >= batch_budget || batch.units.size() >= 16384) send();
-      }, fraction, opt.whole_member_bytes);
+      docs.run(
+          [&](WorkUnit&& u) {
+            // A whole archive member costs about its decompressed size (xz/zstd text: ~3-4x).
+            cost += u.kind == WorkUnit::Kind::archive ? 4 * u.bytes.size() : u.bytes.size();
+            batch.units.push_back(std::move(u));
+            if (cost >= batch_budget || batch.units.size() >= 16384) send();
+          },
+          fraction, opt.whole_member_bytes);
       if (!batch.units.empty()) send();
     } catch (const Cancelled&) {
     } catch (...) {
@@ -292,7 +300,8 @@ PrepareGpt2Result prepare_gpt2(const PrepareGpt2Options& opt) {
   r.skipped_members = docs.skipped_members() + skipped_in_workers;
   r.val_fraction = fraction;
   if (!by_chars && writer.documents == 0)
-    throw Error("{}: empty input, no documents; nothing written", opt.inputs.size() == 1 ? opt.inputs[0] : "[prepare] inputs");
+    throw Error("{}: empty input, no documents; nothing written",
+                opt.inputs.size() == 1 ? opt.inputs[0] : "[prepare] inputs");
   if (train.count() + val.count() == 0) throw Error("[prepare] the inputs gave no tokens; nothing written");
 
   nlohmann::json inputs = nlohmann::json::array();

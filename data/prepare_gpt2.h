@@ -6,10 +6,10 @@
 // Streams: a reading thread gathers units of input into batches of bounded size, the calling
 // thread decompresses (archive members) and tokenises each batch in parallel (OpenMP), a writing
 // thread appends the ids in input order; the three overlap. Memory stays bounded by a few batches
-// whatever the corpus size, and the output does not depend on the thread count or batch size. Outputs are written under temporary names and renamed at the
-// end; meta.json (with the counts and each file's CRC-32) is written last, after the old one is
-// removed: an interrupted run leaves *.tmp files (truncated by the next run), never a train.bin or
-// val.bin that meta.json vouches for but that is incomplete.
+// whatever the corpus size, and the output does not depend on the thread count or batch size. Outputs are written under
+// temporary names and renamed at the end; meta.json (with the counts and each file's CRC-32) is written last, after the
+// old one is removed: an interrupted run leaves *.tmp files (truncated by the next run), never a train.bin or val.bin
+// that meta.json vouches for but that is incomplete.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -31,14 +31,14 @@ enum class TextCleanup { none, hf_openwebtext };
 struct PrepareGpt2Options {
   std::vector<std::string> inputs;
   std::string out_dir;
-  std::string vocab_dir;             // encoder.json + vocab.bpe
+  std::string vocab_dir;  // encoder.json + vocab.bpe
   // F: < 0 picks nanoGPT's: 0.1 of the characters for one text file (shakespeare), 0.0005 of the
   // documents otherwise (openwebtext).
   double val_fraction = -1;
-  uint64_t seed = 2357;              // of the document split (nanoGPT's train_test_split seed)
+  uint64_t seed = 2357;  // of the document split (nanoGPT's train_test_split seed)
   TextCleanup cleanup = TextCleanup::none;
-  int workers = 0;                   // threads; 0 = all cores
-  size_t batch_bytes = 0;            // input bytes per parallel batch; 0 = max(32 MB, 8 MB per worker)
+  int workers = 0;                               // threads; 0 = all cores
+  size_t batch_bytes = 0;                        // input bytes per parallel batch; 0 = max(32 MB, 8 MB per worker)
   size_t whole_member_bytes = size_t{64} << 20;  // nested archives up to this size go to a worker whole
   std::function<void(const PrepareProgress&)> progress;  // called after each batch
 };

@@ -12,9 +12,10 @@ namespace lmul::data {
 TokenDataset::TokenDataset(const std::string& dir) : dir_(dir) {
   namespace fs = std::filesystem;
   if (!fs::is_directory(dir))
-    throw Error("dataset '{}' is not a directory (relative paths are from the working directory {}; create it with "
-                "`lmul prepare char|gpt2 --input FILE --out {}`, or set dataset=PATH)", dir,
-                fs::current_path().string(), dir);
+    throw Error(
+        "dataset '{}' is not a directory (relative paths are from the working directory {}; create it with "
+        "`lmul prepare char|gpt2 --input FILE --out {}`, or set dataset=PATH)",
+        dir, fs::current_path().string(), dir);
   const std::string meta_path = dir + "/meta.json";
   std::ifstream in(meta_path);
   if (!in) throw Error("{}: missing (is '{}' a directory made by `lmul prepare char|gpt2`?)", meta_path, dir);
@@ -26,9 +27,11 @@ TokenDataset::TokenDataset(const std::string& dir) : dir_(dir) {
   }
   if (vocab_size_ <= 0 || vocab_size_ > 65536)
     throw Error("{}: vocab_size {} out of range 1..65536", meta_path, vocab_size_);
-  for (auto [split, file, key] : {std::tuple{&train_, "train.bin", "train_tokens"}, std::tuple{&val_, "val.bin", "val_tokens"}}) {
+  for (auto [split, file, key] :
+       {std::tuple{&train_, "train.bin", "train_tokens"}, std::tuple{&val_, "val.bin", "val_tokens"}}) {
     const std::string p = dir + "/" + file;
-    if (!fs::exists(p)) throw Error("{}: missing; prepare the data again with `lmul prepare char|gpt2 --out {}`", p, dir);
+    if (!fs::exists(p))
+      throw Error("{}: missing; prepare the data again with `lmul prepare char|gpt2 --out {}`", p, dir);
     *split = MappedFile(p);
     if (split->size() % 2 != 0) throw Error("{}: odd size {}: not a uint16 token file", p, split->size());
     // A .bin from another (interrupted or older) run than meta.json describes.
@@ -47,8 +50,7 @@ void TokenDataset::batch(Split s, int64_t B, int64_t T, Rng& rng, std::vector<in
   const MappedFile& f = s == Split::train ? train_ : val_;
   const int64_t n = tokens(s);
   if (n <= T)
-    throw Error("block_size={} is too large for {}: it has only {} tokens (lower block_size)", T,
-                f.path(), n);
+    throw Error("block_size={} is too large for {}: it has only {} tokens (lower block_size)", T, f.path(), n);
   x.resize(static_cast<size_t>(B * T));
   y.resize(static_cast<size_t>(B * T));
   const uint8_t* d = f.data();
@@ -58,8 +60,8 @@ void TokenDataset::batch(Split s, int64_t B, int64_t T, Rng& rng, std::vector<in
       uint16_t v;
       std::memcpy(&v, d + 2 * (i + t), 2);
       if (v >= vocab_size_)
-        throw Error("{}: token {} at position {} is ≥ vocab_size {} (data and meta.json disagree)",
-                    f.path(), v, i + t, vocab_size_);
+        throw Error("{}: token {} at position {} is ≥ vocab_size {} (data and meta.json disagree)", f.path(), v, i + t,
+                    vocab_size_);
       if (t < T) x[static_cast<size_t>(b * T + t)] = v;
       if (t > 0) y[static_cast<size_t>(b * T + t - 1)] = v;
     }

@@ -18,10 +18,20 @@ inline Utf8Char decode_utf8(const unsigned char* s, size_t n) {
   if (c < 0x80) return {static_cast<int32_t>(c), 1};
   int len;
   uint32_t cp, min;
-  if (c >= 0xC2 && c <= 0xDF) { len = 2; cp = c & 0x1F; min = 0x80; }
-  else if (c >= 0xE0 && c <= 0xEF) { len = 3; cp = c & 0x0F; min = 0x800; }
-  else if (c >= 0xF0 && c <= 0xF4) { len = 4; cp = c & 0x07; min = 0x10000; }
-  else return {-1, 1};
+  if (c >= 0xC2 && c <= 0xDF) {
+    len = 2;
+    cp = c & 0x1F;
+    min = 0x80;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    len = 3;
+    cp = c & 0x0F;
+    min = 0x800;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    len = 4;
+    cp = c & 0x07;
+    min = 0x10000;
+  } else
+    return {-1, 1};
   if (n < static_cast<size_t>(len)) return {-1, 1};
   for (int i = 1; i < len; ++i) {
     unsigned b = s[i];

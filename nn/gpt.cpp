@@ -8,8 +8,7 @@
 namespace lmul::nn {
 
 GPT::GPT(const GPTConfig& c, const ArithConfig& a, uint64_t seed) : config_(c), dropout_(c.dropout), arith_(a) {
-  if (c.n_embd % c.n_head != 0)
-    throw Error("n_embd={} is not divisible by n_head={}", c.n_embd, c.n_head);
+  if (c.n_embd % c.n_head != 0) throw Error("n_embd={} is not divisible by n_head={}", c.n_embd, c.n_head);
   wte_ = Tensor::zeros({c.vocab_size, c.n_embd}, true);
   wpe_ = Tensor::zeros({c.block_size, c.n_embd}, true);
   params_.push_back({"transformer.wte.weight", wte_, true});
@@ -41,8 +40,8 @@ void GPT::init(Rng& rng) {
   }
 }
 
-GPT::Output GPT::forward(std::span<const int32_t> idx, int64_t B, int64_t T,
-                         std::span<const int32_t> targets, Rng& rng, bool last_position_only) {
+GPT::Output GPT::forward(std::span<const int32_t> idx, int64_t B, int64_t T, std::span<const int32_t> targets, Rng& rng,
+                         bool last_position_only) {
   if (T > config_.block_size)
     throw Error("cannot forward a sequence of length {}: block_size is only {}", T, config_.block_size);
   Tensor wte = wte_, wpe = wpe_;
@@ -98,8 +97,7 @@ int64_t GPT::num_params(bool non_embedding) const {
 
 double GPT::flops_per_token() const {
   const double N = static_cast<double>(num_params()), L = static_cast<double>(config_.n_layer),
-               H = static_cast<double>(config_.n_head),
-               Q = static_cast<double>(config_.n_embd / config_.n_head),
+               H = static_cast<double>(config_.n_head), Q = static_cast<double>(config_.n_embd / config_.n_head),
                T = static_cast<double>(config_.block_size);
   return 6 * N + 12 * L * H * Q * T;
 }

@@ -24,8 +24,8 @@ class GPT final : public LanguageModel {
   void init(Rng& rng) override;
 
   // idx: B·T ids; targets: B·T ids (-1 ignored) or empty. rng drives dropout.
-  Output forward(std::span<const int32_t> idx, int64_t B, int64_t T, std::span<const int32_t> targets,
-                 Rng& rng, bool last_position_only = false) override;
+  Output forward(std::span<const int32_t> idx, int64_t B, int64_t T, std::span<const int32_t> targets, Rng& rng,
+                 bool last_position_only = false) override;
 
   // Training mode applies dropout; evaluation mode (nanoGPT's model.eval()) does not.
   void set_training(bool training) override;

@@ -26,8 +26,8 @@ class LanguageModel {
   };
   // idx: B·T ids; targets: B·T ids or empty. A target of -1 is the per-position loss mask: that
   // position adds nothing to the loss (nor to the mean's count). rng drives dropout.
-  virtual Output forward(std::span<const int32_t> idx, int64_t B, int64_t T, std::span<const int32_t> targets,
-                         Rng& rng, bool last_position_only = false) = 0;
+  virtual Output forward(std::span<const int32_t> idx, int64_t B, int64_t T, std::span<const int32_t> targets, Rng& rng,
+                         bool last_position_only = false) = 0;
 
   // Training mode applies dropout; evaluation mode does not.
   virtual void set_training(bool training) = 0;

@@ -19,8 +19,8 @@ uint64_t site_seed(uint64_t seed, const std::string& name) {
 }
 }  // namespace
 
-Linear::Linear(const std::string& name, int64_t in, int64_t out, bool with_bias,
-               const GemmSite::Specs& specs, uint64_t seed, Parameters& params)
+Linear::Linear(const std::string& name, int64_t in, int64_t out, bool with_bias, const GemmSite::Specs& specs,
+               uint64_t seed, Parameters& params)
     : site(GemmSite::make(name, specs, site_seed(seed, name))) {
   weight = add_param(params, name + ".weight", {out, in}, true);
   if (with_bias) bias = add_param(params, name + ".bias", {out}, false);
@@ -32,8 +32,8 @@ LayerNorm::LayerNorm(const std::string& name, int64_t n, bool with_bias, Paramet
   if (with_bias) bias = add_param(params, name + ".bias", {n}, false);
 }
 
-CausalSelfAttention::CausalSelfAttention(const std::string& name, const GPTConfig& c,
-                                         const ArithConfig& a, uint64_t seed, Parameters& params)
+CausalSelfAttention::CausalSelfAttention(const std::string& name, const GPTConfig& c, const ArithConfig& a,
+                                         uint64_t seed, Parameters& params)
     : c_attn(name + ".c_attn", c.n_embd, 3 * c.n_embd, c.bias, {a.linear, a.backward}, seed, params),
       c_proj(name + ".c_proj", c.n_embd, c.n_embd, c.bias, {a.linear, a.backward}, seed, params),
       qk_site(GemmSite::make(name + ".qk", {a.attention, a.backward}, site_seed(seed, name + ".qk"))),
@@ -43,11 +43,11 @@ CausalSelfAttention::CausalSelfAttention(const std::string& name, const GPTConfi
 
 Tensor CausalSelfAttention::forward(const Tensor& x, Rng& rng) {
   const int64_t hs = x.size(2) / n_head;
-  Heads h = split_qkv_heads(c_attn.forward(x), n_head);      // (B,NH,T,hs) each
-  Tensor att = bmm(h.q, h.k, false, true, qk_site);           // (B,NH,T,T)
+  Heads h = split_qkv_heads(c_attn.forward(x), n_head);  // (B,NH,T,hs) each
+  Tensor att = bmm(h.q, h.k, false, true, qk_site);      // (B,NH,T,T)
   Tensor p = causal_softmax(att, 1.0f / std::sqrt(static_cast<float>(hs)));
-  p = lmul::dropout(p, dropout, rng);                         // attn_dropout
-  Tensor y = bmm(p, h.v, false, false, pv_site);              // (B,NH,T,hs)
+  p = lmul::dropout(p, dropout, rng);                                  // attn_dropout
+  Tensor y = bmm(p, h.v, false, false, pv_site);                       // (B,NH,T,hs)
   return lmul::dropout(c_proj.forward(merge_heads(y)), dropout, rng);  // resid_dropout
 }
 

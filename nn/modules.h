@@ -16,8 +16,8 @@ namespace lmul::nn {
 struct Linear {
   Tensor weight, bias;
   GemmSite site;
-  Linear(const std::string& name, int64_t in, int64_t out, bool bias, const GemmSite::Specs& specs,
-         uint64_t seed, Parameters& params);
+  Linear(const std::string& name, int64_t in, int64_t out, bool bias, const GemmSite::Specs& specs, uint64_t seed,
+         Parameters& params);
   Tensor forward(const Tensor& x) { return linear(x, weight, bias, site); }
 };
 
@@ -33,8 +33,8 @@ struct CausalSelfAttention {
   GemmSite qk_site, pv_site;  // the `attention` arithmetic: Q·Kᵀ and P·V
   int64_t n_head;
   float dropout;
-  CausalSelfAttention(const std::string& name, const GPTConfig& c, const ArithConfig& a,
-                      uint64_t seed, Parameters& params);
+  CausalSelfAttention(const std::string& name, const GPTConfig& c, const ArithConfig& a, uint64_t seed,
+                      Parameters& params);
   Tensor forward(const Tensor& x, Rng& rng);  // (B,T,C) → (B,T,C)
 };
 

@@ -83,8 +83,7 @@ float clip_grad_norm(Parameters& params, float max_norm) {
 
 float LrSchedule::at(int64_t it) const {
   if (!decay) return learning_rate;
-  if (it < warmup_iters)
-    return learning_rate * static_cast<float>(it + 1) / static_cast<float>(warmup_iters + 1);
+  if (it < warmup_iters) return learning_rate * static_cast<float>(it + 1) / static_cast<float>(warmup_iters + 1);
   if (it > lr_decay_iters) return min_lr;
   const double ratio = static_cast<double>(it - warmup_iters) / static_cast<double>(lr_decay_iters - warmup_iters);
   const double coeff = 0.5 * (1.0 + std::cos(M_PI * ratio));

@@ -38,8 +38,8 @@ class AdamW {
 float clip_grad_norm(Parameters& params, float max_norm);
 // The same in two halves, so that the scaling rides on AdamW's pass:
 // opt.step(lr, clip_coefficient(grad_norm(params), max_norm)) updates as clip_grad_norm + step.
-float grad_norm(const Parameters& params);             // ‖all grads‖₂ (missing grads count as 0)
-float clip_coefficient(float norm, float max_norm);         // max_norm/(norm + 1e-6) if below 1, else 1
+float grad_norm(const Parameters& params);           // ‖all grads‖₂ (missing grads count as 0)
+float clip_coefficient(float norm, float max_norm);  // max_norm/(norm + 1e-6) if below 1, else 1
 
 // nanoGPT's get_lr: linear warmup lr·(it+1)/(warmup+1), cosine decay to min_lr at lr_decay_iters,
 // min_lr after. decay = false gives the constant learning_rate.

@@ -29,14 +29,21 @@ inline void check(struct archive* a, int rc) {
 inline struct archive* open(std::string& out, Compression c, bool tar, int xz_level) {
   struct archive* a = archive_write_new();
   switch (c) {
-    case Compression::none: break;
+    case Compression::none:
+      break;
     case Compression::xz:
       check(a, archive_write_add_filter_xz(a));
       check(a, archive_write_set_filter_option(a, "xz", "compression-level", std::to_string(xz_level).c_str()));
       break;
-    case Compression::gzip: check(a, archive_write_add_filter_gzip(a)); break;
-    case Compression::zstd: check(a, archive_write_add_filter_zstd(a)); break;
-    case Compression::bzip2: check(a, archive_write_add_filter_bzip2(a)); break;
+    case Compression::gzip:
+      check(a, archive_write_add_filter_gzip(a));
+      break;
+    case Compression::zstd:
+      check(a, archive_write_add_filter_zstd(a));
+      break;
+    case Compression::bzip2:
+      check(a, archive_write_add_filter_bzip2(a));
+      break;
   }
   check(a, tar ? archive_write_set_format_pax_restricted(a) : archive_write_set_format_raw(a));
   check(a, archive_write_set_bytes_in_last_block(a, 1));  // no padding after the stream

@@ -16,31 +16,49 @@ inline float from_bits(uint32_t b) { return std::bit_cast<float>(b); }
 inline std::vector<float> awkward_values(size_t n, uint32_t seed) {
   std::mt19937 rng(seed);
   std::vector<float> v;
-  const float specials[] = {0.0f, -0.0f, 1.0f, -1.0f, 0.5f, 448.0f, 464.0f, 480.0f, 57344.0f,
-                            61440.0f, 65504.0f, 65520.0f, std::numeric_limits<float>::max(),
+  const float specials[] = {0.0f,
+                            -0.0f,
+                            1.0f,
+                            -1.0f,
+                            0.5f,
+                            448.0f,
+                            464.0f,
+                            480.0f,
+                            57344.0f,
+                            61440.0f,
+                            65504.0f,
+                            65520.0f,
+                            std::numeric_limits<float>::max(),
                             -std::numeric_limits<float>::max(),
                             std::numeric_limits<float>::min(),
                             std::numeric_limits<float>::denorm_min(),
                             std::numeric_limits<float>::infinity(),
                             -std::numeric_limits<float>::infinity(),
-                            std::numeric_limits<float>::quiet_NaN(), 1e-40f, -3e-39f};
+                            std::numeric_limits<float>::quiet_NaN(),
+                            1e-40f,
+                            -3e-39f};
   v.assign(std::begin(specials), std::end(specials));
   std::uniform_int_distribution<uint32_t> any;
   std::normal_distribution<float> normal;
   std::uniform_int_distribution<int> scale(-30, 20);
   while (v.size() < n) {
     switch (v.size() % 4) {
-      case 0: v.push_back(from_bits(any(rng))); break;                     // every pattern
-      case 1: v.push_back(std::ldexp(normal(rng), scale(rng))); break;      // realistic
-      case 2: v.push_back(from_bits(any(rng) & 0xFFFF0000u)); break;        // many exact ties
-      default: v.push_back(std::ldexp(normal(rng), -140 + scale(rng) / 4)); // fp32 subnormal
+      case 0:
+        v.push_back(from_bits(any(rng)));
+        break;  // every pattern
+      case 1:
+        v.push_back(std::ldexp(normal(rng), scale(rng)));
+        break;  // realistic
+      case 2:
+        v.push_back(from_bits(any(rng) & 0xFFFF0000u));
+        break;  // many exact ties
+      default:
+        v.push_back(std::ldexp(normal(rng), -140 + scale(rng) / 4));  // fp32 subnormal
     }
   }
   return v;
 }
 
-inline bool same_bits(float a, float b) {
-  return bits(a) == bits(b) || (std::isnan(a) && std::isnan(b));
-}
+inline bool same_bits(float a, float b) { return bits(a) == bits(b) || (std::isnan(a) && std::isnan(b)); }
 
 }  // namespace lmul::test

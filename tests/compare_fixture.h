@@ -17,12 +17,20 @@ namespace lmul::test {
 
 // A resolved config as the trainer writes it: the baby-GPT shape, linear site set, rest exact.
 inline nlohmann::json run_config(const std::string& linear = "exact", long long seed = 1337) {
-  return {{"n_layer", 4},           {"n_head", 4},       {"n_embd", 128},
-          {"block_size", 64},       {"batch_size", 12},  {"max_iters", 2000},
-          {"learning_rate", 1e-3},  {"dataset", "shakespeare_char"},
-          {"seed", seed},           {"out_dir", "out"},  {"eval_interval", 250},
-          {"arith", {{"linear", linear}, {"attention", "exact"}, {"head", "exact"},
-                     {"embedding", "exact"}, {"backward", "same"}}}};
+  return {
+      {"n_layer", 4},
+      {"n_head", 4},
+      {"n_embd", 128},
+      {"block_size", 64},
+      {"batch_size", 12},
+      {"max_iters", 2000},
+      {"learning_rate", 1e-3},
+      {"dataset", "shakespeare_char"},
+      {"seed", seed},
+      {"out_dir", "out"},
+      {"eval_interval", 250},
+      {"arith",
+       {{"linear", linear}, {"attention", "exact"}, {"head", "exact"}, {"embedding", "exact"}, {"backward", "same"}}}};
 }
 
 // The same config with several sites set ({"attention": "lmul:m=4"}); sites not named stay exact.
@@ -34,8 +42,12 @@ inline nlohmann::json run_config_sites(const nlohmann::json& sites, long long se
 
 inline std::string step_line(long long step, double train, std::optional<double> val = std::nullopt,
                              double tokens_per_s = 19000, double ms_per_step = 40) {
-  nlohmann::json j = {{"step", step}, {"train_loss", train}, {"lr", 1e-3},
-                      {"ms_per_step", ms_per_step}, {"tokens_per_s", tokens_per_s}, {"grad_norm", 0.8}};
+  nlohmann::json j = {{"step", step},
+                      {"train_loss", train},
+                      {"lr", 1e-3},
+                      {"ms_per_step", ms_per_step},
+                      {"tokens_per_s", tokens_per_s},
+                      {"grad_norm", 0.8}};
   if (val) j["val_loss"] = *val;
   return j.dump();
 }

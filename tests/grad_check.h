@@ -21,8 +21,7 @@ inline Tensor random_tensor(const Shape& s, Rng& rng, float scale = 1.0f, bool r
 }
 
 // Returns the largest |analytic - numeric| / max(1e-3, max |numeric|) over all inputs.
-inline double max_grad_error(std::vector<Tensor> inputs,
-                             const std::function<Tensor(const std::vector<Tensor>&)>& f,
+inline double max_grad_error(std::vector<Tensor> inputs, const std::function<Tensor(const std::vector<Tensor>&)>& f,
                              float h = 1e-2f) {
   Rng rng(7);
   Tensor out0;
@@ -54,10 +53,14 @@ inline double max_grad_error(std::vector<Tensor> inputs,
     for (int64_t i = 0; i < t.numel(); ++i) {
       float& x = t.data()[i];
       const float x0 = x;
-      x = x0 + h;     double fp1 = objective();
-      x = x0 - h;     double fm1 = objective();
-      x = x0 + 2 * h; double fp2 = objective();
-      x = x0 - 2 * h; double fm2 = objective();
+      x = x0 + h;
+      double fp1 = objective();
+      x = x0 - h;
+      double fm1 = objective();
+      x = x0 + 2 * h;
+      double fp2 = objective();
+      x = x0 - 2 * h;
+      double fm2 = objective();
       x = x0;
       num[static_cast<size_t>(i)] = (-fp2 + 8 * fp1 - 8 * fm1 + fm2) / (12.0 * h);
       scale = std::max(scale, std::abs(num[static_cast<size_t>(i)]));

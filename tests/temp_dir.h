@@ -17,8 +17,7 @@ class TempDir {
  public:
   TempDir() {
     std::string name = (std::filesystem::temp_directory_path() / "lmul_test_XXXXXX").string();
-    if (!::mkdtemp(name.data()))
-      throw std::runtime_error("mkdtemp " + name + ": " + std::strerror(errno));
+    if (!::mkdtemp(name.data())) throw std::runtime_error("mkdtemp " + name + ": " + std::strerror(errno));
     path_ = name;
   }
   ~TempDir() {

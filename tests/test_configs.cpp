@@ -6,14 +6,14 @@
 #include "train/config.h"
 
 TEST_SUITE("config") {
-TEST_CASE("every committed training config loads and validates") {
-  int n = 0;
-  for (const auto& e : std::filesystem::directory_iterator(std::string(LMUL_SOURCE_DIR) + "/configs")) {
-    if (e.path().extension() != ".toml") continue;
-    INFO(e.path().string());
-    CHECK_NOTHROW(lmul::train::load_config(e.path().string(), {}));
-    ++n;
+  TEST_CASE("every committed training config loads and validates") {
+    int n = 0;
+    for (const auto& e : std::filesystem::directory_iterator(std::string(LMUL_SOURCE_DIR) + "/configs")) {
+      if (e.path().extension() != ".toml") continue;
+      INFO(e.path().string());
+      CHECK_NOTHROW(lmul::train::load_config(e.path().string(), {}));
+      ++n;
+    }
+    CHECK(n >= 4);
   }
-  CHECK(n >= 4);
-}
 }

@@ -62,8 +62,8 @@ void check_golden(const std::string& file) {
 
   // 3 AdamW steps on the same batch with clipping, as make_golden.py.
   for (auto& p : model.parameters()) p.value.zero_grad();
-  optim::AdamW opt(model.parameters(), {std::stof(m.at("beta1")), std::stof(m.at("beta2")),
-                                        std::stof(m.at("eps")), std::stof(m.at("weight_decay"))});
+  optim::AdamW opt(model.parameters(), {std::stof(m.at("beta1")), std::stof(m.at("beta2")), std::stof(m.at("eps")),
+                                        std::stof(m.at("weight_decay"))});
   const auto norms = g.f32("grad_norm"), losses = g.f32("loss_steps");
   for (int s = 0; s < 3; ++s) {
     auto o = model.forward(idx, B, T, targets, rng);
@@ -98,12 +98,12 @@ void check_golden(const std::string& file) {
     CHECK(diff / scale <= 1e-4);
     step_worst = std::max(step_worst, diff / scale);
   }
-  MESSAGE(file << ": parameters after 3 AdamW steps max rel error " << step_worst << " ("
-                << ill_conditioned << " elements with |grad| < 1e-6 checked to 5e-5 absolute)");
+  MESSAGE(file << ": parameters after 3 AdamW steps max rel error " << step_worst << " (" << ill_conditioned
+               << " elements with |grad| < 1e-6 checked to 5e-5 absolute)");
 }
 }  // namespace
 
 TEST_SUITE("golden") {
-TEST_CASE("tiny GPT with biases matches PyTorch") { check_golden("gpt_tiny_bias.safetensors"); }
-TEST_CASE("tiny GPT without biases matches PyTorch") { check_golden("gpt_tiny_nobias.safetensors"); }
+  TEST_CASE("tiny GPT with biases matches PyTorch") { check_golden("gpt_tiny_bias.safetensors"); }
+  TEST_CASE("tiny GPT without biases matches PyTorch") { check_golden("gpt_tiny_nobias.safetensors"); }
 }

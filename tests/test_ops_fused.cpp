@@ -75,8 +75,8 @@ SoftmaxReference causal_softmax_reference(const float* a, const float* dP, int64
       for (int64_t c = 0; c < T; ++c) ds += dP[at(i, c)] * r.P[at(i, c)] * ((c == j ? 1.0 : 0.0) - r.P[at(i, j)]);
       r.dA[at(i, j)] = scale * ds;
       r.P_bound[at(i, j)] = k * r.P[at(i, j)] + kTiny;
-      r.dA_bound[at(i, j)] = scale * (k * r.P[at(i, j)] * (std::abs(dP[at(i, j)]) + weighted) +
-                                      kTiny * (std::abs(dP[at(i, j)]) + plain));
+      r.dA_bound[at(i, j)] =
+          scale * (k * r.P[at(i, j)] * (std::abs(dP[at(i, j)]) + weighted) + kTiny * (std::abs(dP[at(i, j)]) + plain));
     }
   }
   return r;
@@ -87,7 +87,7 @@ void check_causal_softmax(Tensor att, float scale, const char* what) {
   Rng rng(21);
   Tensor dP = random_tensor(att.shape(), rng, 1.0f, false);
   Tensor P = causal_softmax(att, scale);
-  backward(sum(mul(P, dP)));  // P's gradient is dP, exactly
+  backward(sum(mul(P, dP)));        // P's gradient is dP, exactly
   double worst_p = 0, worst_d = 0;  // |error| / bound
   for (int64_t g = 0; g < G; ++g) {
     const int64_t off = g * T * T;
@@ -142,8 +142,10 @@ CrossEntropyReference cross_entropy_reference(const Tensor& logits, const std::v
       const size_t e = static_cast<size_t>(i * V + j);
       const double p = std::exp(log_softmax[static_cast<size_t>(j)]), hit = j == target ? 1.0 : 0.0;
       r.dlogits[e] = -d * hit + p * d;
-      r.d_bound[e] = 4.0 * kU * (3.0 + std::abs(lse) + static_cast<double>(V) + std::abs(log_softmax[static_cast<size_t>(j)])) *
-                         (p + hit) * d + kTiny * d;
+      r.d_bound[e] =
+          4.0 * kU * (3.0 + std::abs(lse) + static_cast<double>(V) + std::abs(log_softmax[static_cast<size_t>(j)])) *
+              (p + hit) * d +
+          kTiny * d;
     }
   }
   r.loss = total / static_cast<double>(count);
@@ -172,19 +174,19 @@ void check_cross_entropy(Tensor logits, const std::vector<int32_t>& y, float see
 }  // namespace
 
 TEST_SUITE("ops.fused") {
-TEST_CASE("causal softmax equals scale, mask, exp, sum, divide — forward and backward") {
-  Rng rng(22);
-  check_causal_softmax(random_tensor({2, 3, 7, 7}, rng, 2.0f), 0.5f, "(2,3,7,7) scale 0.5");
-  check_causal_softmax(random_tensor({1, 1, 1}, rng), 0.25f, "T=1");
-  // scores of ±200·2: exp overflows fp32 unless the row max is subtracted first
-  check_causal_softmax(random_tensor({2, 5, 5}, rng, 200.0f), 2.0f, "large scores");
-}
+  TEST_CASE("causal softmax equals scale, mask, exp, sum, divide — forward and backward") {
+    Rng rng(22);
+    check_causal_softmax(random_tensor({2, 3, 7, 7}, rng, 2.0f), 0.5f, "(2,3,7,7) scale 0.5");
+    check_causal_softmax(random_tensor({1, 1, 1}, rng), 0.25f, "T=1");
+    // scores of ±200·2: exp overflows fp32 unless the row max is subtracted first
+    check_causal_softmax(random_tensor({2, 5, 5}, rng, 200.0f), 2.0f, "large scores");
+  }
 
-TEST_CASE("cross-entropy equals log-softmax, gather of the target, negative mean — forward and backward") {
-  Rng rng(23);
-  check_cross_entropy(random_tensor({6, 11}, rng, 3.0f), {3, -1, 0, 10, 10, -1}, 1.0f, "with ignored rows");
-  check_cross_entropy(random_tensor({2, 3, 7}, rng), {6, 0, 1, 2, 3, 4}, 1.0f / 3.0f, "(B,T,V) seed 1/3");
-  // logits of ±100·2: exp overflows fp32 unless the row max is subtracted first
-  check_cross_entropy(random_tensor({4, 9}, rng, 200.0f), {1, 2, 3, 8}, 1.0f, "large logits");
-}
+  TEST_CASE("cross-entropy equals log-softmax, gather of the target, negative mean — forward and backward") {
+    Rng rng(23);
+    check_cross_entropy(random_tensor({6, 11}, rng, 3.0f), {3, -1, 0, 10, 10, -1}, 1.0f, "with ignored rows");
+    check_cross_entropy(random_tensor({2, 3, 7}, rng), {6, 0, 1, 2, 3, 4}, 1.0f / 3.0f, "(B,T,V) seed 1/3");
+    // logits of ±100·2: exp overflows fp32 unless the row max is subtracted first
+    check_cross_entropy(random_tensor({4, 9}, rng, 200.0f), {1, 2, 3, 8}, 1.0f, "large logits");
+  }
 }

@@ -85,65 +85,74 @@ double check_accumulates(const OpCase& c) {
 }  // namespace
 
 TEST_SUITE("ops.grad") {
-TEST_CASE("every op's backward adds to an existing gradient: old + new") {
-  GemmSite exact = GemmSite::exact();
-  GemmSite int4_same = GemmSite::make("int4", {"int:b=4", "same"}, 1);
-  GemmSite fp8_same = GemmSite::make("fp8", {"fp8:hybrid,scale=current", "same"}, 1);
-  GemmSite int4_exact = GemmSite::make("int4 exact", {"int:b=4,gran=channel", "exact"}, 1);
-  GemmSite int4_e5m2 = GemmSite::make("int4 e5m2", {"int:b=4", "fp8:e5m2,scale=current"}, 1);
-  auto ste_int4 = arith::make_multiplier("int:b=4,gran=channel");
-  const Rng drop(99);
-  const std::vector<int32_t> ids = {3, 1, 4, 1, 5, 0};  // B=2, T=3, id 1 twice
-  const std::vector<int32_t> targets = {2, -1, 0, 4};
+  TEST_CASE("every op's backward adds to an existing gradient: old + new") {
+    GemmSite exact = GemmSite::exact();
+    GemmSite int4_same = GemmSite::make("int4", {"int:b=4", "same"}, 1);
+    GemmSite fp8_same = GemmSite::make("fp8", {"fp8:hybrid,scale=current", "same"}, 1);
+    GemmSite int4_exact = GemmSite::make("int4 exact", {"int:b=4,gran=channel", "exact"}, 1);
+    GemmSite int4_e5m2 = GemmSite::make("int4 e5m2", {"int:b=4", "fp8:e5m2,scale=current"}, 1);
+    auto ste_int4 = arith::make_multiplier("int:b=4,gran=channel");
+    const Rng drop(99);
+    const std::vector<int32_t> ids = {3, 1, 4, 1, 5, 0};  // B=2, T=3, id 1 twice
+    const std::vector<int32_t> targets = {2, -1, 0, 4};
 
-  std::vector<OpCase> cases = {
-      {"embedding", {{6, 4}, {5, 4}}, [&](const auto& in) { return embedding(in[0], in[1], ids, 2, 3); }},
-      {"gather_rows", {{6, 4}}, [&](const auto& in) { return gather_rows(in[0], ids); }},
-      {"add", {{2, 3}, {2, 3}}, [](const auto& in) { return add(in[0], in[1]); }},
-      {"mul", {{2, 3}, {2, 3}}, [](const auto& in) { return mul(in[0], in[1]); }},
-      {"sum", {{7}}, [](const auto& in) { return sum(in[0]); }},
-      {"mean", {{7}}, [](const auto& in) { return mean(in[0]); }},
-      {"quantize_ste int:b=4,gran=channel", {{3, 5}},
-       [&](const auto& in) { return quantize_ste(in[0], *ste_int4, arith::Role::weight); }},
-      {"split_qkv_heads", {{2, 3, 12}},
-       [](const auto& in) {
-         Heads h = split_qkv_heads(in[0], 2);
-         return add(add(h.q, mul(h.k, h.k)), h.v);
-       }},
-      {"merge_heads", {{2, 2, 3, 2}}, [](const auto& in) { return merge_heads(in[0]); }},
-      {"transpose_last", {{2, 3, 4}}, [](const auto& in) { return transpose_last(in[0]); }},
-      {"reshape", {{2, 6}}, [](const auto& in) { return reshape(in[0], {3, 4}); }},
-      {"causal_softmax", {{2, 4, 4}}, [](const auto& in) { return causal_softmax(in[0], 0.7f); }},
-      {"layer_norm", {{4, 6}, {6}, {6}}, [](const auto& in) { return layer_norm(in[0], in[1], in[2]); }},
-      {"layer_norm without bias", {{4, 6}, {6}}, [](const auto& in) { return layer_norm(in[0], in[1], Tensor()); }},
-      {"gelu", {{20}}, [](const auto& in) { return gelu(in[0]); }},
-      {"gelu tanh", {{20}}, [](const auto& in) { return gelu(in[0], true); }},
-      {"dropout", {{50}},
-       [&](const auto& in) {
-         Rng r = drop;  // the same mask in both backward runs
-         return dropout(in[0], 0.3f, r);
-       }},
-      {"cross_entropy", {{4, 5}}, [&](const auto& in) { return cross_entropy(in[0], targets); }},
-      {"matmul", {{3, 4}, {4, 2}}, [&](const auto& in) { return matmul(in[0], in[1], exact); }},
-  };
-  for (GemmSite* site : {&exact, &int4_same, &fp8_same, &int4_exact, &int4_e5m2}) {
-    const std::string arith = site->forward->spec() + " backward=" + (site->backward_same ? "same" : site->backward->spec());
-    cases.push_back({"linear+bias " + arith, {{2, 3, 5}, {4, 5}, {4}},
-                     [site](const auto& in) { return linear(in[0], in[1], in[2], *site); }});
-    for (bool ta : {false, true})
-      for (bool tb : {false, true})
-        cases.push_back({fmt::format("bmm{}{} {}", ta ? " ta" : "", tb ? " tb" : "", arith),
-                         {ta ? Shape{2, 4, 3} : Shape{2, 3, 4}, tb ? Shape{2, 5, 4} : Shape{2, 4, 5}},
-                         [site, ta, tb](const auto& in) { return bmm(in[0], in[1], ta, tb, *site); }});
-  }
+    std::vector<OpCase> cases = {
+        {"embedding", {{6, 4}, {5, 4}}, [&](const auto& in) { return embedding(in[0], in[1], ids, 2, 3); }},
+        {"gather_rows", {{6, 4}}, [&](const auto& in) { return gather_rows(in[0], ids); }},
+        {"add", {{2, 3}, {2, 3}}, [](const auto& in) { return add(in[0], in[1]); }},
+        {"mul", {{2, 3}, {2, 3}}, [](const auto& in) { return mul(in[0], in[1]); }},
+        {"sum", {{7}}, [](const auto& in) { return sum(in[0]); }},
+        {"mean", {{7}}, [](const auto& in) { return mean(in[0]); }},
+        {"quantize_ste int:b=4,gran=channel",
+         {{3, 5}},
+         [&](const auto& in) { return quantize_ste(in[0], *ste_int4, arith::Role::weight); }},
+        {"split_qkv_heads",
+         {{2, 3, 12}},
+         [](const auto& in) {
+           Heads h = split_qkv_heads(in[0], 2);
+           return add(add(h.q, mul(h.k, h.k)), h.v);
+         }},
+        {"merge_heads", {{2, 2, 3, 2}}, [](const auto& in) { return merge_heads(in[0]); }},
+        {"transpose_last", {{2, 3, 4}}, [](const auto& in) { return transpose_last(in[0]); }},
+        {"reshape",
+         {{2, 6}},
+         [](const auto& in) {
+           return reshape(in[0], {3, 4});
+         }},
+        {"causal_softmax", {{2, 4, 4}}, [](const auto& in) { return causal_softmax(in[0], 0.7f); }},
+        {"layer_norm", {{4, 6}, {6}, {6}}, [](const auto& in) { return layer_norm(in[0], in[1], in[2]); }},
+        {"layer_norm without bias", {{4, 6}, {6}}, [](const auto& in) { return layer_norm(in[0], in[1], Tensor()); }},
+        {"gelu", {{20}}, [](const auto& in) { return gelu(in[0]); }},
+        {"gelu tanh", {{20}}, [](const auto& in) { return gelu(in[0], true); }},
+        {"dropout",
+         {{50}},
+         [&](const auto& in) {
+           Rng r = drop;  // the same mask in both backward runs
+           return dropout(in[0], 0.3f, r);
+         }},
+        {"cross_entropy", {{4, 5}}, [&](const auto& in) { return cross_entropy(in[0], targets); }},
+        {"matmul", {{3, 4}, {4, 2}}, [&](const auto& in) { return matmul(in[0], in[1], exact); }},
+    };
+    for (GemmSite* site : {&exact, &int4_same, &fp8_same, &int4_exact, &int4_e5m2}) {
+      const std::string arith =
+          site->forward->spec() + " backward=" + (site->backward_same ? "same" : site->backward->spec());
+      cases.push_back({"linear+bias " + arith, {{2, 3, 5}, {4, 5}, {4}}, [site](const auto& in) {
+                         return linear(in[0], in[1], in[2], *site);
+                       }});
+      for (bool ta : {false, true})
+        for (bool tb : {false, true})
+          cases.push_back({fmt::format("bmm{}{} {}", ta ? " ta" : "", tb ? " tb" : "", arith),
+                           {ta ? Shape{2, 4, 3} : Shape{2, 3, 4}, tb ? Shape{2, 5, 4} : Shape{2, 4, 5}},
+                           [site, ta, tb](const auto& in) { return bmm(in[0], in[1], ta, tb, *site); }});
+    }
 
-  double worst = 0;
-  for (const OpCase& c : cases) {
-    CAPTURE(c.name);
-    const double e = check_accumulates(c);
-    CHECK(e <= 1.0);
-    worst = worse(worst, e);
+    double worst = 0;
+    for (const OpCase& c : cases) {
+      CAPTURE(c.name);
+      const double e = check_accumulates(c);
+      CHECK(e <= 1.0);
+      worst = worse(worst, e);
+    }
+    MESSAGE(fmt::format("{} op cases accumulate: worst |grad − (old + new)| / tolerance {:.3f}", cases.size(), worst));
   }
-  MESSAGE(fmt::format("{} op cases accumulate: worst |grad − (old + new)| / tolerance {:.3f}", cases.size(), worst));
-}
 }

@@ -136,13 +136,13 @@ struct SiteCase {
 // gradients fp32), exact (fp32 gradient against the forward's quantised operands), and another spec
 // (operands requantised, gradient in that spec).
 constexpr SiteCase kLinearCases[] = {
-    {"int:b=4", "same"},                                // int4 weights and activations, fp32 dy
-    {"int:b=4,gran=channel", "exact"},                  // per output channel / per token scales
-    {"pot:b=4", "same"},                                // power-of-two weights only
-    {"fp8:e4m3,scale=current", "same"},                 // dy in E4M3 as well
-    {"fp8:hybrid,scale=current", "same"},               // dy in E5M2
-    {"fp8:hybrid,scale=current", "exact"},              // dy fp32
-    {"int:b=4", "fp8:e5m2,scale=current"},              // int4 operands requantised to E5M2
+    {"int:b=4", "same"},                    // int4 weights and activations, fp32 dy
+    {"int:b=4,gran=channel", "exact"},      // per output channel / per token scales
+    {"pot:b=4", "same"},                    // power-of-two weights only
+    {"fp8:e4m3,scale=current", "same"},     // dy in E4M3 as well
+    {"fp8:hybrid,scale=current", "same"},   // dy in E5M2
+    {"fp8:hybrid,scale=current", "exact"},  // dy fp32
+    {"int:b=4", "fp8:e5m2,scale=current"},  // int4 operands requantised to E5M2
 };
 
 constexpr SiteCase kBmmCases[] = {
@@ -156,164 +156,169 @@ constexpr SiteCase kBmmCases[] = {
 }  // namespace
 
 TEST_SUITE("ops.grad") {
-TEST_CASE("quantize_ste: forward is the format's quantize(), gradient = upstream × a mask of ones") {
-  // The STE here is the identity (not a clipped STE): saturated values pass their gradient too.
-  struct Case {
-    std::string spec;
-    arith::Role role;
-  };
-  const Case cases[] = {{"int:b=4,gran=channel", arith::Role::weight},
-                        {"int:b=3", arith::Role::activation},
-                        {"pot:b=3", arith::Role::weight},
-                        {"fp8:e4m3,scale=none", arith::Role::activation},  // 1000 saturates to 448
-                        {"fp8:hybrid,scale=current", arith::Role::gradient}};
-  const Values x0 = {-1000.0f, -3.0f, -0.01f, 0.0f, 1e-9f, 0.3f, 447.0f, 460.0f, 1000.0f, 2.5f, -0.7f, 7.0f};
-  for (const Case& c : cases) {
-    CAPTURE(c.spec);
-    Tensor x = Tensor::from({3, 4}, x0, true);
-    auto m = arith::make_multiplier(c.spec);
-    Tensor q = quantize_ste(x, *m, c.role);
-    const Values expected = quantized(*arith::make_multiplier(c.spec), c.role, x0, 3, 4);
-    int moved = 0;
-    for (size_t i = 0; i < x0.size(); ++i) {
-      CHECK(std::bit_cast<uint32_t>(q.data()[i]) == std::bit_cast<uint32_t>(expected[i]));
-      moved += expected[i] != x0[i];
+  TEST_CASE("quantize_ste: forward is the format's quantize(), gradient = upstream × a mask of ones") {
+    // The STE here is the identity (not a clipped STE): saturated values pass their gradient too.
+    struct Case {
+      std::string spec;
+      arith::Role role;
+    };
+    const Case cases[] = {{"int:b=4,gran=channel", arith::Role::weight},
+                          {"int:b=3", arith::Role::activation},
+                          {"pot:b=3", arith::Role::weight},
+                          {"fp8:e4m3,scale=none", arith::Role::activation},  // 1000 saturates to 448
+                          {"fp8:hybrid,scale=current", arith::Role::gradient}};
+    const Values x0 = {-1000.0f, -3.0f, -0.01f, 0.0f, 1e-9f, 0.3f, 447.0f, 460.0f, 1000.0f, 2.5f, -0.7f, 7.0f};
+    for (const Case& c : cases) {
+      CAPTURE(c.spec);
+      Tensor x = Tensor::from({3, 4}, x0, true);
+      auto m = arith::make_multiplier(c.spec);
+      Tensor q = quantize_ste(x, *m, c.role);
+      const Values expected = quantized(*arith::make_multiplier(c.spec), c.role, x0, 3, 4);
+      int moved = 0;
+      for (size_t i = 0; i < x0.size(); ++i) {
+        CHECK(std::bit_cast<uint32_t>(q.data()[i]) == std::bit_cast<uint32_t>(expected[i]));
+        moved += expected[i] != x0[i];
+      }
+      CHECK(moved > 0);  // the quantiser did something, so the pass-through is not a plain identity op
+
+      Rng rng(3);
+      Tensor upstream = random_tensor({3, 4}, rng, 1.0f, false);
+      backward(sum(mul(q, upstream)));
+      for (size_t i = 0; i < x0.size(); ++i)
+        CHECK(std::bit_cast<uint32_t>(x.grad()[i]) == std::bit_cast<uint32_t>(upstream.data()[i]));
     }
-    CHECK(moved > 0);  // the quantiser did something, so the pass-through is not a plain identity op
-
-    Rng rng(3);
-    Tensor upstream = random_tensor({3, 4}, rng, 1.0f, false);
-    backward(sum(mul(q, upstream)));
-    for (size_t i = 0; i < x0.size(); ++i)
-      CHECK(std::bit_cast<uint32_t>(x.grad()[i]) == std::bit_cast<uint32_t>(upstream.data()[i]));
   }
-}
 
-TEST_CASE("quantize_ste where the arithmetic takes the role in fp32 returns its input, records nothing") {
-  struct Case {
-    std::string spec;
-    arith::Role role;
-  };
-  // exact: every role; pot: activations stay fp32; int: gradients stay fp32
-  for (const Case& c : {Case{"exact", arith::Role::weight}, Case{"pot:b=4", arith::Role::activation},
-                        Case{"int:b=4", arith::Role::gradient}}) {
-    CAPTURE(c.spec);
-    Rng rng(4);
+  TEST_CASE("quantize_ste where the arithmetic takes the role in fp32 returns its input, records nothing") {
+    struct Case {
+      std::string spec;
+      arith::Role role;
+    };
+    // exact: every role; pot: activations stay fp32; int: gradients stay fp32
+    for (const Case& c : {Case{"exact", arith::Role::weight}, Case{"pot:b=4", arith::Role::activation},
+                          Case{"int:b=4", arith::Role::gradient}}) {
+      CAPTURE(c.spec);
+      Rng rng(4);
+      Tensor x = random_tensor({2, 5}, rng);
+      auto m = arith::make_multiplier(c.spec);
+      const size_t before = tape_size();
+      Tensor q = quantize_ste(x, *m, c.role);
+      CHECK(q.impl() == x.impl());
+      CHECK(tape_size() == before);
+    }
+  }
+
+  TEST_CASE("quantize_ste records nothing under NoGrad") {
+    Rng rng(5);
     Tensor x = random_tensor({2, 5}, rng);
-    auto m = arith::make_multiplier(c.spec);
+    auto m = arith::make_multiplier("int:b=4");
+    NoGrad ng;
     const size_t before = tape_size();
-    Tensor q = quantize_ste(x, *m, c.role);
-    CHECK(q.impl() == x.impl());
+    Tensor q = quantize_ste(x, *m, arith::Role::weight);
     CHECK(tape_size() == before);
+    CHECK(!q.requires_grad());
   }
-}
 
-TEST_CASE("quantize_ste records nothing under NoGrad") {
-  Rng rng(5);
-  Tensor x = random_tensor({2, 5}, rng);
-  auto m = arith::make_multiplier("int:b=4");
-  NoGrad ng;
-  const size_t before = tape_size();
-  Tensor q = quantize_ste(x, *m, arith::Role::weight);
-  CHECK(tape_size() == before);
-  CHECK(!q.requires_grad());
-}
+  TEST_CASE("quantised linear: y, dx, dw are exact products of the quantised operands, db = Σ dy") {
+    const int64_t B = 2, T = 3, N = B * T, Cin = 8, Cout = 5;
+    for (const SiteCase& c : kLinearCases) {
+      const std::string name = fmt::format("linear {} backward={}", c.forward, c.backward);
+      CAPTURE(name);
+      Rng rng(11);
+      Tensor x = random_tensor({B, T, Cin}, rng), w = random_tensor({Cout, Cin}, rng, 0.5f),
+             b = random_tensor({Cout}, rng), dy = random_tensor({B, T, Cout}, rng, 1.0f, false);
+      GemmSite site = GemmSite::make("site", {c.forward, c.backward}, 1);
+      Tensor y = linear(x, w, b, site);
+      backward(sum(mul(y, dy)));  // y's gradient is dy, exactly
 
-TEST_CASE("quantised linear: y, dx, dw are exact products of the quantised operands, db = Σ dy") {
-  const int64_t B = 2, T = 3, N = B * T, Cin = 8, Cout = 5;
-  for (const SiteCase& c : kLinearCases) {
-    const std::string name = fmt::format("linear {} backward={}", c.forward, c.backward);
-    CAPTURE(name);
-    Rng rng(11);
-    Tensor x = random_tensor({B, T, Cin}, rng), w = random_tensor({Cout, Cin}, rng, 0.5f),
-           b = random_tensor({Cout}, rng), dy = random_tensor({B, T, Cout}, rng, 1.0f, false);
-    GemmSite site = GemmSite::make("site", {c.forward, c.backward}, 1);
-    Tensor y = linear(x, w, b, site);
-    backward(sum(mul(y, dy)));  // y's gradient is dy, exactly
+      ReferenceSite ref({c.forward, c.backward});
+      const Values xq = quantized(*ref.forward, arith::Role::activation, values_of(x), N, Cin);
+      const Values wq = quantized(*ref.forward, arith::Role::weight, values_of(w), Cout, Cin);
+      const Values dyq = quantized(*ref.backward, arith::Role::gradient, values_of(dy), N, Cout);
+      const Values x2 = ref.backward_operand(arith::Role::activation, xq, N, Cin);
+      const Values w2 = ref.backward_operand(arith::Role::weight, wq, Cout, Cin);
 
-    ReferenceSite ref({c.forward, c.backward});
-    const Values xq = quantized(*ref.forward, arith::Role::activation, values_of(x), N, Cin);
-    const Values wq = quantized(*ref.forward, arith::Role::weight, values_of(w), Cout, Cin);
-    const Values dyq = quantized(*ref.backward, arith::Role::gradient, values_of(dy), N, Cout);
-    const Values x2 = ref.backward_operand(arith::Role::activation, xq, N, Cin);
-    const Values w2 = ref.backward_operand(arith::Role::weight, wq, Cout, Cin);
-
-    // y = Q(x)·Q(w)ᵀ + b: the bias joins the bound as one more term.
-    Product y_ref = product(xq, transposed(wq, Cout, Cin), N, Cin, Cout);
-    for (int64_t i = 0; i < N; ++i)
-      for (int64_t j = 0; j < Cout; ++j) {
-        const size_t e = static_cast<size_t>(i * Cout + j);
-        y_ref.c[e] += b.data()[j];
-        y_ref.magnitude[e] += std::abs(b.data()[j]);
-      }
-    const double ey = check_product("y", values_of(y), y_ref);
-    const double edx = check_product("dx", grad_of(x), product(dyq, w2, N, Cout, Cin));
-    const double edw = check_product("dw", grad_of(w), product(transposed(dyq, N, Cout), x2, Cout, N, Cin));
-    // The bias gradient takes the incoming gradient as it is (no GEMM, no quantiser).
-    for (int64_t j = 0; j < Cout; ++j) {
-      double s = 0;
-      for (int64_t i = 0; i < N; ++i) s += dy.data()[i * Cout + j];
-      CHECK(b.grad()[j] == doctest::Approx(s).epsilon(1e-6));
-    }
-    // The exact fp32 gradients of the unquantised operands are far from what the site produced.
-    const double moved = worse(relative_distance(grad_of(x), product(values_of(dy), values_of(w), N, Cout, Cin).c),
-                               relative_distance(grad_of(w), product(transposed(values_of(dy), N, Cout), values_of(x), Cout, N, Cin).c));
-    MESSAGE(fmt::format("{}: |error| / bound y {:.2f} dx {:.2f} dw {:.2f}; quantisation moves the "
-                        "gradients by {:.1e} (relative)", name, ey, edx, edw, moved));
-    CHECK(moved > 1e-3);
-  }
-}
-
-TEST_CASE("quantised bmm, every transpose: dA, dB are exact products of the quantised operands") {
-  // a (2,2,·,·) and b (2,2,·,·): four batch items under two leading dimensions.
-  const int64_t G = 4, M = 3, K = 4, N = 5;
-  for (const SiteCase& c : kBmmCases)
-    for (bool ta : {false, true})
-      for (bool tb : {false, true}) {
-        const std::string name =
-            fmt::format("bmm{}{} {} backward={}", ta ? " ta" : "", tb ? " tb" : "", c.forward, c.backward);
-        CAPTURE(name);
-        Rng rng(12);
-        const int64_t ar = ta ? K : M, ac = ta ? M : K, br = tb ? N : K, bc = tb ? K : N;
-        Tensor a = random_tensor({2, 2, ar, ac}, rng), bt = random_tensor({2, 2, br, bc}, rng),
-               dc = random_tensor({2, 2, M, N}, rng, 1.0f, false);
-        GemmSite site = GemmSite::make("site", {c.forward, c.backward}, 1);
-        Tensor out = bmm(a, bt, ta, tb, site);
-        backward(sum(mul(out, dc)));
-
-        // Both operands are quantised as activations over their stored rows (per token for
-        // gran=channel), the incoming gradient as a gradient over its (G·M, N) rows.
-        ReferenceSite ref({c.forward, c.backward});
-        const Values aq = quantized(*ref.forward, arith::Role::activation, values_of(a), G * ar, ac);
-        const Values bq = quantized(*ref.forward, arith::Role::activation, values_of(bt), G * br, bc);
-        const Values dcq = quantized(*ref.backward, arith::Role::gradient, values_of(dc), G * M, N);
-        const Values a2 = ref.backward_operand(arith::Role::activation, aq, G * ar, ac);
-        const Values b2 = ref.backward_operand(arith::Role::activation, bq, G * br, bc);
-
-        // Per batch item: op(A) (M×K), op(B) (K×N) as the product sees them; d op(A) = dC·op(B)ᵀ,
-        // d op(B) = op(A)ᵀ·dC, stored transposed back for a transposed operand.
-        Product out_ref, da_ref, db_ref;
-        std::vector<double> out_plain;
-        for (int64_t g = 0; g < G; ++g) {
-          auto item = [g](const Values& v, int64_t n) { return Values(v.begin() + g * n, v.begin() + (g + 1) * n); };
-          auto op_a = [&](const Values& v) { return ta ? transposed(item(v, K * M), K, M) : item(v, M * K); };
-          auto op_b = [&](const Values& v) { return tb ? transposed(item(v, N * K), N, K) : item(v, K * N); };
-          const Values dcg = item(dcq, M * N);
-          Product da = product(dcg, transposed(op_b(b2), K, N), M, N, K);
-          Product db = product(transposed(op_a(a2), M, K), dcg, K, M, N);
-          append(out_ref, product(op_a(aq), op_b(bq), M, K, N));
-          append(da_ref, ta ? transposed(da, M, K) : da);
-          append(db_ref, tb ? transposed(db, K, N) : db);
-          const Product plain = product(op_a(values_of(a)), op_b(values_of(bt)), M, K, N);
-          out_plain.insert(out_plain.end(), plain.c.begin(), plain.c.end());
+      // y = Q(x)·Q(w)ᵀ + b: the bias joins the bound as one more term.
+      Product y_ref = product(xq, transposed(wq, Cout, Cin), N, Cin, Cout);
+      for (int64_t i = 0; i < N; ++i)
+        for (int64_t j = 0; j < Cout; ++j) {
+          const size_t e = static_cast<size_t>(i * Cout + j);
+          y_ref.c[e] += b.data()[j];
+          y_ref.magnitude[e] += std::abs(b.data()[j]);
         }
-        const double eo = check_product("out", values_of(out), out_ref);
-        const double ea = check_product("da", grad_of(a), da_ref);
-        const double eb = check_product("db", grad_of(bt), db_ref);
-        const double moved = relative_distance(values_of(out), out_plain);
-        MESSAGE(fmt::format("{}: |error| / bound out {:.2f} da {:.2f} db {:.2f}; quantisation moves the "
-                            "product by {:.1e} (relative)", name, eo, ea, eb, moved));
-        CHECK(moved > 1e-3);
+      const double ey = check_product("y", values_of(y), y_ref);
+      const double edx = check_product("dx", grad_of(x), product(dyq, w2, N, Cout, Cin));
+      const double edw = check_product("dw", grad_of(w), product(transposed(dyq, N, Cout), x2, Cout, N, Cin));
+      // The bias gradient takes the incoming gradient as it is (no GEMM, no quantiser).
+      for (int64_t j = 0; j < Cout; ++j) {
+        double s = 0;
+        for (int64_t i = 0; i < N; ++i) s += dy.data()[i * Cout + j];
+        CHECK(b.grad()[j] == doctest::Approx(s).epsilon(1e-6));
       }
-}
+      // The exact fp32 gradients of the unquantised operands are far from what the site produced.
+      const double moved = worse(
+          relative_distance(grad_of(x), product(values_of(dy), values_of(w), N, Cout, Cin).c),
+          relative_distance(grad_of(w), product(transposed(values_of(dy), N, Cout), values_of(x), Cout, N, Cin).c));
+      MESSAGE(
+          fmt::format("{}: |error| / bound y {:.2f} dx {:.2f} dw {:.2f}; quantisation moves the "
+                      "gradients by {:.1e} (relative)",
+                      name, ey, edx, edw, moved));
+      CHECK(moved > 1e-3);
+    }
+  }
+
+  TEST_CASE("quantised bmm, every transpose: dA, dB are exact products of the quantised operands") {
+    // a (2,2,·,·) and b (2,2,·,·): four batch items under two leading dimensions.
+    const int64_t G = 4, M = 3, K = 4, N = 5;
+    for (const SiteCase& c : kBmmCases)
+      for (bool ta : {false, true})
+        for (bool tb : {false, true}) {
+          const std::string name =
+              fmt::format("bmm{}{} {} backward={}", ta ? " ta" : "", tb ? " tb" : "", c.forward, c.backward);
+          CAPTURE(name);
+          Rng rng(12);
+          const int64_t ar = ta ? K : M, ac = ta ? M : K, br = tb ? N : K, bc = tb ? K : N;
+          Tensor a = random_tensor({2, 2, ar, ac}, rng), bt = random_tensor({2, 2, br, bc}, rng),
+                 dc = random_tensor({2, 2, M, N}, rng, 1.0f, false);
+          GemmSite site = GemmSite::make("site", {c.forward, c.backward}, 1);
+          Tensor out = bmm(a, bt, ta, tb, site);
+          backward(sum(mul(out, dc)));
+
+          // Both operands are quantised as activations over their stored rows (per token for
+          // gran=channel), the incoming gradient as a gradient over its (G·M, N) rows.
+          ReferenceSite ref({c.forward, c.backward});
+          const Values aq = quantized(*ref.forward, arith::Role::activation, values_of(a), G * ar, ac);
+          const Values bq = quantized(*ref.forward, arith::Role::activation, values_of(bt), G * br, bc);
+          const Values dcq = quantized(*ref.backward, arith::Role::gradient, values_of(dc), G * M, N);
+          const Values a2 = ref.backward_operand(arith::Role::activation, aq, G * ar, ac);
+          const Values b2 = ref.backward_operand(arith::Role::activation, bq, G * br, bc);
+
+          // Per batch item: op(A) (M×K), op(B) (K×N) as the product sees them; d op(A) = dC·op(B)ᵀ,
+          // d op(B) = op(A)ᵀ·dC, stored transposed back for a transposed operand.
+          Product out_ref, da_ref, db_ref;
+          std::vector<double> out_plain;
+          for (int64_t g = 0; g < G; ++g) {
+            auto item = [g](const Values& v, int64_t n) { return Values(v.begin() + g * n, v.begin() + (g + 1) * n); };
+            auto op_a = [&](const Values& v) { return ta ? transposed(item(v, K * M), K, M) : item(v, M * K); };
+            auto op_b = [&](const Values& v) { return tb ? transposed(item(v, N * K), N, K) : item(v, K * N); };
+            const Values dcg = item(dcq, M * N);
+            Product da = product(dcg, transposed(op_b(b2), K, N), M, N, K);
+            Product db = product(transposed(op_a(a2), M, K), dcg, K, M, N);
+            append(out_ref, product(op_a(aq), op_b(bq), M, K, N));
+            append(da_ref, ta ? transposed(da, M, K) : da);
+            append(db_ref, tb ? transposed(db, K, N) : db);
+            const Product plain = product(op_a(values_of(a)), op_b(values_of(bt)), M, K, N);
+            out_plain.insert(out_plain.end(), plain.c.begin(), plain.c.end());
+          }
+          const double eo = check_product("out", values_of(out), out_ref);
+          const double ea = check_product("da", grad_of(a), da_ref);
+          const double eb = check_product("db", grad_of(bt), db_ref);
+          const double moved = relative_distance(values_of(out), out_plain);
+          MESSAGE(
+              fmt::format("{}: |error| / bound out {:.2f} da {:.2f} db {:.2f}; quantisation moves the "
+                          "product by {:.1e} (relative)",
+                          name, eo, ea, eb, moved));
+          CHECK(moved > 1e-3);
+        }
+  }
 }

@@ -50,48 +50,48 @@ void init(nn::GPT& model) {
 }  // namespace
 
 TEST_SUITE("train") {
-TEST_CASE("k micro-batches seeded 1/k give the gradients of one batch of k·B rows") {
-  const nn::GPTConfig c = tiny_gpt();
-  const int64_t k = 3, B = 2, T = c.block_size, rows = B * T;
-  Rng data(41);
-  std::vector<int32_t> idx(static_cast<size_t>(k * rows)), targets(idx.size());
-  for (size_t i = 0; i < idx.size(); ++i) {
-    idx[i] = static_cast<int32_t>(data.uniform_int(static_cast<uint64_t>(c.vocab_size)));
-    targets[i] = static_cast<int32_t>(data.uniform_int(static_cast<uint64_t>(c.vocab_size)));
-  }
-  nn::GPT micro(c, {}, 0), batch(c, {}, 0);
-  init(micro);
-  init(batch);
-  Rng rng(0);  // drives dropout only, which is off
-
-  double micro_loss = 0;
-  for (int64_t m = 0; m < k; ++m) {
-    const size_t off = static_cast<size_t>(m * rows), n = static_cast<size_t>(rows);
-    auto out = micro.forward(std::span(idx).subspan(off, n), B, T, std::span(targets).subspan(off, n), rng);
-    micro_loss += out.loss.item() / static_cast<double>(k);
-    backward(out.loss, 1.0f / static_cast<float>(k));
-  }
-  auto out = batch.forward(idx, k * B, T, targets, rng);
-  backward(out.loss);
-  MESSAGE(fmt::format("mean micro-batch loss {:.7f}, batch loss {:.7f}", micro_loss, out.loss.item()));
-  CHECK(micro_loss == doctest::Approx(out.loss.item()).epsilon(1e-6));
-
-  double worst = 0;
-  for (size_t p = 0; p < batch.parameters().size(); ++p) {
-    const auto &a = micro.parameters()[p], &b = batch.parameters()[p];
-    CAPTURE(b.name);
-    REQUIRE(a.value.has_grad());
-    REQUIRE(b.value.has_grad());
-    double diff = 0, scale = 0;
-    for (int64_t e = 0; e < b.value.numel(); ++e) {
-      diff = worse(diff, static_cast<double>(std::abs(a.value.grad()[e] - b.value.grad()[e])));
-      scale = std::max(scale, static_cast<double>(std::abs(b.value.grad()[e])));
+  TEST_CASE("k micro-batches seeded 1/k give the gradients of one batch of k·B rows") {
+    const nn::GPTConfig c = tiny_gpt();
+    const int64_t k = 3, B = 2, T = c.block_size, rows = B * T;
+    Rng data(41);
+    std::vector<int32_t> idx(static_cast<size_t>(k * rows)), targets(idx.size());
+    for (size_t i = 0; i < idx.size(); ++i) {
+      idx[i] = static_cast<int32_t>(data.uniform_int(static_cast<uint64_t>(c.vocab_size)));
+      targets[i] = static_cast<int32_t>(data.uniform_int(static_cast<uint64_t>(c.vocab_size)));
     }
-    REQUIRE(scale > 0);
-    CHECK(diff <= 1e-5 * scale);
-    worst = worse(worst, diff / scale);
+    nn::GPT micro(c, {}, 0), batch(c, {}, 0);
+    init(micro);
+    init(batch);
+    Rng rng(0);  // drives dropout only, which is off
+
+    double micro_loss = 0;
+    for (int64_t m = 0; m < k; ++m) {
+      const size_t off = static_cast<size_t>(m * rows), n = static_cast<size_t>(rows);
+      auto out = micro.forward(std::span(idx).subspan(off, n), B, T, std::span(targets).subspan(off, n), rng);
+      micro_loss += out.loss.item() / static_cast<double>(k);
+      backward(out.loss, 1.0f / static_cast<float>(k));
+    }
+    auto out = batch.forward(idx, k * B, T, targets, rng);
+    backward(out.loss);
+    MESSAGE(fmt::format("mean micro-batch loss {:.7f}, batch loss {:.7f}", micro_loss, out.loss.item()));
+    CHECK(micro_loss == doctest::Approx(out.loss.item()).epsilon(1e-6));
+
+    double worst = 0;
+    for (size_t p = 0; p < batch.parameters().size(); ++p) {
+      const auto &a = micro.parameters()[p], &b = batch.parameters()[p];
+      CAPTURE(b.name);
+      REQUIRE(a.value.has_grad());
+      REQUIRE(b.value.has_grad());
+      double diff = 0, scale = 0;
+      for (int64_t e = 0; e < b.value.numel(); ++e) {
+        diff = worse(diff, static_cast<double>(std::abs(a.value.grad()[e] - b.value.grad()[e])));
+        scale = std::max(scale, static_cast<double>(std::abs(b.value.grad()[e])));
+      }
+      REQUIRE(scale > 0);
+      CHECK(diff <= 1e-5 * scale);
+      worst = worse(worst, diff / scale);
+    }
+    MESSAGE(fmt::format("{} parameters: max |g_micro − g_batch| / max |g_batch| = {:.2e}", batch.parameters().size(),
+                        worst));
   }
-  MESSAGE(fmt::format("{} parameters: max |g_micro − g_batch| / max |g_batch| = {:.2e}",
-                      batch.parameters().size(), worst));
-}
 }

@@ -57,68 +57,71 @@ int64_t worst_ulp(Vec vec, Ref ref, float* where) {
 }  // namespace
 
 TEST_SUITE("simd") {
-TEST_CASE("vectorised exp and erf are within 2 ulp of std::exp and std::erf over the float range") {
-  MESSAGE("simd path: " << std::string(simd::isa()));
-  float at = 0;
-  const int64_t e = worst_ulp(kExp, [](float v) { return std::exp(v); }, &at);
-  INFO("exp worst at x = " << at);
-  CHECK(e <= 2);
-  const int64_t f = worst_ulp(kErf, [](float v) { return std::erf(v); }, &at);
-  INFO("erf worst at x = " << at);
-  CHECK(f <= 2);
-}
+  TEST_CASE("vectorised exp and erf are within 2 ulp of std::exp and std::erf over the float range") {
+    MESSAGE("simd path: " << std::string(simd::isa()));
+    float at = 0;
+    const int64_t e = worst_ulp(
+        kExp, [](float v) { return std::exp(v); }, &at);
+    INFO("exp worst at x = " << at);
+    CHECK(e <= 2);
+    const int64_t f = worst_ulp(
+        kErf, [](float v) { return std::erf(v); }, &at);
+    INFO("erf worst at x = " << at);
+    CHECK(f <= 2);
+  }
 
-TEST_CASE("vectorised tanh is within 3 ulp of std::tanh over the float range") {
-  float at = 0;
-  const int64_t t = worst_ulp(kTanh, [](float v) { return std::tanh(v); }, &at);
-  INFO("tanh worst at x = " << at);
-  CHECK(t <= 3);
-}
+  TEST_CASE("vectorised tanh is within 3 ulp of std::tanh over the float range") {
+    float at = 0;
+    const int64_t t = worst_ulp(
+        kTanh, [](float v) { return std::tanh(v); }, &at);
+    INFO("tanh worst at x = " << at);
+    CHECK(t <= 3);
+  }
 
-TEST_CASE("an element's result does not depend on its position or the array's length") {
-  for (int64_t n : {1, 2, 3, 5, 7, 8, 15, 16, 17, 31, 33, 63}) {
-    std::vector<float> x(static_cast<size_t>(n)), y(x.size());
-    for (int64_t i = 0; i < n; ++i) x[i] = 0.37f * static_cast<float>(i) - 2.5f;
-    for (ArrayFn f : {kExp, kErf, kTanh}) {
-      f(x.data(), y.data(), n);
-      for (int64_t i = 0; i < n; ++i) {
-        float one = 0;
-        f(&x[i], &one, 1);
-        CHECK(std::bit_cast<uint32_t>(one) == std::bit_cast<uint32_t>(y[i]));
+  TEST_CASE("an element's result does not depend on its position or the array's length") {
+    for (int64_t n : {1, 2, 3, 5, 7, 8, 15, 16, 17, 31, 33, 63}) {
+      std::vector<float> x(static_cast<size_t>(n)), y(x.size());
+      for (int64_t i = 0; i < n; ++i) x[i] = 0.37f * static_cast<float>(i) - 2.5f;
+      for (ArrayFn f : {kExp, kErf, kTanh}) {
+        f(x.data(), y.data(), n);
+        for (int64_t i = 0; i < n; ++i) {
+          float one = 0;
+          f(&x[i], &one, 1);
+          CHECK(std::bit_cast<uint32_t>(one) == std::bit_cast<uint32_t>(y[i]));
+        }
       }
     }
   }
-}
 
-TEST_CASE("GELU forward and backward match the scalar definitions, erf and tanh forms") {
-  for (bool tanh_form : {false, true})
-    for (int64_t n : {1, 511, 512, 513, 1500}) {
-      CAPTURE(tanh_form);
-      CAPTURE(n);
-      std::vector<float> xs(static_cast<size_t>(n)), dys(xs.size());
-      for (int64_t i = 0; i < n; ++i) {
-        xs[i] = -9.0f + 18.0f * static_cast<float>(i) / static_cast<float>(std::max<int64_t>(n - 1, 1));
-        dys[i] = 0.5f + 0.001f * static_cast<float>(i % 7);
-      }
-      Tensor x = Tensor::from({n}, xs, true);
-      Tensor y = gelu(x, tanh_form);
-      Tensor dy = Tensor::from({n}, dys);
-      Tensor loss = sum(mul(y, dy));
-      backward(loss);
-      for (int64_t i = 0; i < n; ++i) {
-        const double v = xs[i];
-        double ref, dref;
-        if (tanh_form) {
-          const double u = std::sqrt(2 / M_PI) * (v + 0.044715 * v * v * v), t = std::tanh(u);
-          ref = 0.5 * v * (1 + t);
-          dref = 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * std::sqrt(2 / M_PI) * (1 + 3 * 0.044715 * v * v);
-        } else {
-          ref = 0.5 * v * (1 + std::erf(v / std::sqrt(2.0)));
-          dref = 0.5 * (1 + std::erf(v / std::sqrt(2.0))) + v * std::exp(-0.5 * v * v) / std::sqrt(2 * M_PI);
+  TEST_CASE("GELU forward and backward match the scalar definitions, erf and tanh forms") {
+    for (bool tanh_form : {false, true})
+      for (int64_t n : {1, 511, 512, 513, 1500}) {
+        CAPTURE(tanh_form);
+        CAPTURE(n);
+        std::vector<float> xs(static_cast<size_t>(n)), dys(xs.size());
+        for (int64_t i = 0; i < n; ++i) {
+          xs[i] = -9.0f + 18.0f * static_cast<float>(i) / static_cast<float>(std::max<int64_t>(n - 1, 1));
+          dys[i] = 0.5f + 0.001f * static_cast<float>(i % 7);
         }
-        CHECK(std::abs(y.data()[i] - ref) <= 1e-6 * std::max(1.0, std::abs(v)));
-        CHECK(std::abs(x.grad()[i] - dys[i] * dref) <= 2e-6 * std::max(1.0, std::abs(v)));
+        Tensor x = Tensor::from({n}, xs, true);
+        Tensor y = gelu(x, tanh_form);
+        Tensor dy = Tensor::from({n}, dys);
+        Tensor loss = sum(mul(y, dy));
+        backward(loss);
+        for (int64_t i = 0; i < n; ++i) {
+          const double v = xs[i];
+          double ref, dref;
+          if (tanh_form) {
+            const double u = std::sqrt(2 / M_PI) * (v + 0.044715 * v * v * v), t = std::tanh(u);
+            ref = 0.5 * v * (1 + t);
+            dref = 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * std::sqrt(2 / M_PI) * (1 + 3 * 0.044715 * v * v);
+          } else {
+            ref = 0.5 * v * (1 + std::erf(v / std::sqrt(2.0)));
+            dref = 0.5 * (1 + std::erf(v / std::sqrt(2.0))) + v * std::exp(-0.5 * v * v) / std::sqrt(2 * M_PI);
+          }
+          CHECK(std::abs(y.data()[i] - ref) <= 1e-6 * std::max(1.0, std::abs(v)));
+          CHECK(std::abs(x.grad()[i] - dys[i] * dref) <= 2e-6 * std::max(1.0, std::abs(v)));
+        }
       }
-    }
-}
+  }
 }

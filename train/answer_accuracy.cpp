@@ -48,7 +48,8 @@ AnswerAccuracy answer_accuracy(nn::LanguageModel& model, const BatchSource& sour
     Tensor logits = model.forward(batch.x, B, T, {}, unused).logits;  // (B,T,V)
     const float* l = logits.data();
     for (int64_t i = 0; i < B * T; ++i)
-      predicted[static_cast<size_t>(i)] = static_cast<int32_t>(std::max_element(l + i * V, l + (i + 1) * V) - (l + i * V));
+      predicted[static_cast<size_t>(i)] =
+          static_cast<int32_t>(std::max_element(l + i * V, l + (i + 1) * V) - (l + i * V));
     score_answers(predicted, batch.y, B, T, acc);
   }
   return acc;

@@ -66,8 +66,10 @@ LoadedCheckpoint parse_checkpoint_meta(const SafetensorsFile& f) {
   const auto& m = f.metadata();
   auto it = m.find("format");
   if (it == m.end() || it->second != kCheckpointFormat)
-    throw Error("{}: not an lmul checkpoint (its __metadata__ has no format={}; give a ckpt/*.safetensors "
-                "written by lmul train)", f.path(), kCheckpointFormat);
+    throw Error(
+        "{}: not an lmul checkpoint (its __metadata__ has no format={}; give a ckpt/*.safetensors "
+        "written by lmul train)",
+        f.path(), kCheckpointFormat);
   LoadedCheckpoint c;
   const std::string version = m.count("version") ? m.at("version") : "?";
   if (version != std::to_string(kCheckpointVersion))
@@ -100,7 +102,8 @@ void save_checkpoint(const std::string& path, nn::LanguageModel& model, optim::A
     for (size_t i = 0; i < params.size(); ++i)
       t.push_back(f32_tensor("optim.exp_avg." + params[i].name, params[i].value.shape(), opt->exp_avg()[i].values()));
     for (size_t i = 0; i < params.size(); ++i)
-      t.push_back(f32_tensor("optim.exp_avg_sq." + params[i].name, params[i].value.shape(), opt->exp_avg_sq()[i].values()));
+      t.push_back(
+          f32_tensor("optim.exp_avg_sq." + params[i].name, params[i].value.shape(), opt->exp_avg_sq()[i].values()));
   }
   std::vector<std::vector<uint8_t>> states;  // owns the bytes the tensors point into
   states.reserve(2 * model.gemm_sites().size());
@@ -150,13 +153,12 @@ LoadedCheckpoint load_checkpoint(const SafetensorsFile& f, nn::LanguageModel& mo
   auto& params = model.parameters();
   auto copy = [&](const std::string& name, Tensor& dst) {
     const Shape& want = dst.shape();
-    if (!f.has(name))
-      throw Error("{}: no tensor '{}': the checkpoint is from another model shape", path, name);
+    if (!f.has(name)) throw Error("{}: no tensor '{}': the checkpoint is from another model shape", path, name);
     const auto& e = f.entry(name);
     if (e.dtype != "F32") throw Error("{}: tensor '{}' is {}, expected F32", path, name, e.dtype);
     if (e.shape != want)
-      throw Error("{}: tensor '{}' has shape {} but the model expects {} (another model shape)", path,
-                  name, shape_str(e.shape), shape_str(want));
+      throw Error("{}: tensor '{}' has shape {} but the model expects {} (another model shape)", path, name,
+                  shape_str(e.shape), shape_str(want));
     auto b = f.bytes(name);
     std::memcpy(dst.data(), b.data(), b.size());
   };
@@ -179,11 +181,12 @@ LoadedCheckpoint load_checkpoint(const SafetensorsFile& f, nn::LanguageModel& mo
         if (!mul) continue;
         const std::string name = state_name(*site, fwd);
         if (f.has(name)) {
-          if (f.entry(name).dtype != "U8") throw Error("{}: tensor '{}' is {}, expected U8", path, name, f.entry(name).dtype);
+          if (f.entry(name).dtype != "U8")
+            throw Error("{}: tensor '{}' is {}, expected U8", path, name, f.entry(name).dtype);
           mul->set_state(f.bytes(name));
         } else if (!mul->state().empty()) {
-          throw Error("{}: no tensor '{}': the checkpoint was written with another arithmetic than {}", path,
-                      name, mul->spec());
+          throw Error("{}: no tensor '{}': the checkpoint was written with another arithmetic than {}", path, name,
+                      mul->spec());
         }
       }
     }

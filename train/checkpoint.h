@@ -62,6 +62,7 @@ struct LoadOptions {
 // Loads weights into a model of the same shape (validated, checksum first).
 LoadedCheckpoint load_checkpoint(const std::string& path, nn::LanguageModel& model, const LoadOptions& options = {});
 // The same from a file already read.
-LoadedCheckpoint load_checkpoint(const SafetensorsFile& file, nn::LanguageModel& model, const LoadOptions& options = {});
+LoadedCheckpoint load_checkpoint(const SafetensorsFile& file, nn::LanguageModel& model,
+                                 const LoadOptions& options = {});
 
 }  // namespace lmul::train

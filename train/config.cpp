@@ -18,14 +18,18 @@ std::vector<ConfigKey> config_keys(TrainConfig& c) {
   constexpr double kBig = 1e12;
   return {
       {"out_dir", &c.out_dir, 0, 0, "", "run directory (config, metrics.jsonl, ckpt/)"},
-      {"dataset", &c.dataset, 0, 0, "", "prepared data directory (train.bin, val.bin, meta.json), or a generated task multiply:digits=N[,reverse=true|false][,simple=F]"},
+      {"dataset", &c.dataset, 0, 0, "",
+       "prepared data directory (train.bin, val.bin, meta.json), or a generated task "
+       "multiply:digits=N[,reverse=true|false][,simple=F]"},
       {"init_from", &c.init_from, 0, 0, "scratch|resume", "start fresh or resume out_dir's latest checkpoint"},
       {"eval_interval", &c.eval_interval, 1, kBig, "", "iterations between evaluations"},
       {"log_interval", &c.log_interval, 1, kBig, "", "iterations between metrics lines"},
       {"eval_iters", &c.eval_iters, 1, kBig, "", "batches averaged per split at each evaluation"},
       {"eval_only", &c.eval_only, 0, 0, "", "evaluate once and exit"},
-      {"always_save_checkpoint", &c.always_save_checkpoint, 0, 0, "", "checkpoint at every evaluation, not only on a new best val loss"},
-      {"checkpoint_interval", &c.checkpoint_interval, 0, kBig, "", "also write ckpt/latest every N iterations (0: off)"},
+      {"always_save_checkpoint", &c.always_save_checkpoint, 0, 0, "",
+       "checkpoint at every evaluation, not only on a new best val loss"},
+      {"checkpoint_interval", &c.checkpoint_interval, 0, kBig, "",
+       "also write ckpt/latest every N iterations (0: off)"},
       {"gradient_accumulation_steps", &c.gradient_accumulation_steps, 1, 1e6, "", "micro-batches per optimizer step"},
       {"batch_size", &c.batch_size, 1, 1e6, "", "sequences per micro-batch"},
       {"block_size", &c.block_size, 1, 1e6, "", "context length T"},
@@ -36,7 +40,8 @@ std::vector<ConfigKey> config_keys(TrainConfig& c) {
       {"dropout", &c.dropout, 0, 0.999, "", "dropout probability"},
       {"bias", &c.bias, 0, 0, "", "biases in Linear and LayerNorm layers"},
       {"gelu", &c.gelu, 0, 0, "exact|tanh", "GELU form: exact erf (nn.GELU) or tanh approximation"},
-      {"activation", &c.activation, 0, 0, "gelu|relu", "MLP activation (relu: the multiplication-task paper's model; gelu takes the form in gelu)"},
+      {"activation", &c.activation, 0, 0, "gelu|relu",
+       "MLP activation (relu: the multiplication-task paper's model; gelu takes the form in gelu)"},
       {"learning_rate", &c.learning_rate, 0, 10, "", "peak learning rate"},
       {"max_iters", &c.max_iters, 0, kBig, "", "optimizer steps"},
       {"weight_decay", &c.weight_decay, 0, 10, "", "AdamW decoupled weight decay (≥2-D weights only)"},
@@ -65,8 +70,7 @@ std::string known_keys(TrainConfig& c) {
   return s;
 }
 
-ConfigKey& find_key(std::vector<ConfigKey>& keys, TrainConfig& c, const std::string& name,
-                    const std::string& where) {
+ConfigKey& find_key(std::vector<ConfigKey>& keys, TrainConfig& c, const std::string& name, const std::string& where) {
   std::vector<std::string> names;
   for (auto& k : keys) {
     if (k.name == name) return k;
@@ -86,9 +90,12 @@ void set_from_toml(ConfigKey& k, const toml::node& n, const std::string& where) 
           if (!n.is_integer()) throw Error("{} must be an integer", at);
           *p = n.as_integer()->get();
         } else if constexpr (std::is_same_v<T, double>) {
-          if (n.is_integer()) *p = static_cast<double>(n.as_integer()->get());
-          else if (n.is_floating_point()) *p = n.as_floating_point()->get();
-          else throw Error("{} must be a number", at);
+          if (n.is_integer())
+            *p = static_cast<double>(n.as_integer()->get());
+          else if (n.is_floating_point())
+            *p = n.as_floating_point()->get();
+          else
+            throw Error("{} must be a number", at);
         } else if constexpr (std::is_same_v<T, bool>) {
           if (!n.is_boolean()) throw Error("{} must be true or false", at);
           *p = n.as_boolean()->get();
@@ -116,9 +123,12 @@ void set_from_text(ConfigKey& k, std::string v, const std::string& where) {
           if (v.empty() || *end || errno || !std::isfinite(x)) throw Error("{}: not a number", at);
           *p = x;
         } else if constexpr (std::is_same_v<T, bool>) {
-          if (v == "true" || v == "1") *p = true;
-          else if (v == "false" || v == "0") *p = false;
-          else throw Error("{}: must be true or false", at);
+          if (v == "true" || v == "1")
+            *p = true;
+          else if (v == "false" || v == "0")
+            *p = false;
+          else
+            throw Error("{}: must be true or false", at);
         } else {
           if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front())
             v = v.substr(1, v.size() - 2);
@@ -128,8 +138,8 @@ void set_from_text(ConfigKey& k, std::string v, const std::string& where) {
       k.value);
 }
 
-void walk(const toml::table& t, const std::string& prefix, std::vector<ConfigKey>& keys,
-          TrainConfig& c, const std::string& file) {
+void walk(const toml::table& t, const std::string& prefix, std::vector<ConfigKey>& keys, TrainConfig& c,
+          const std::string& file) {
   for (const auto& [key, node] : t) {
     const std::string name = prefix + std::string(key.str());
     if (const auto* sub = node.as_table()) {
@@ -210,16 +220,15 @@ void validate(TrainConfig& c) {
         k.value);
   }
   if (c.n_embd % c.n_head != 0)
-    throw Error("{}: n_embd={} is not divisible by n_head={} (choose n_head dividing n_embd)", f,
-                c.n_embd, c.n_head);
+    throw Error("{}: n_embd={} is not divisible by n_head={} (choose n_head dividing n_embd)", f, c.n_embd, c.n_head);
   if (c.decay_lr && c.lr_decay_iters <= c.warmup_iters)
-    throw Error("{}: lr_decay_iters={} must be greater than warmup_iters={} (or set decay_lr=false)",
-                f, c.lr_decay_iters, c.warmup_iters);
-  if (c.min_lr > c.learning_rate)
-    throw Error("{}: min_lr={} is above learning_rate={}", f, c.min_lr, c.learning_rate);
-  const std::pair<const char*, std::string*> sites[] = {
-      {"arith.linear", &c.arith.linear}, {"arith.attention", &c.arith.attention},
-      {"arith.head", &c.arith.head}, {"arith.embedding", &c.arith.embedding}};
+    throw Error("{}: lr_decay_iters={} must be greater than warmup_iters={} (or set decay_lr=false)", f,
+                c.lr_decay_iters, c.warmup_iters);
+  if (c.min_lr > c.learning_rate) throw Error("{}: min_lr={} is above learning_rate={}", f, c.min_lr, c.learning_rate);
+  const std::pair<const char*, std::string*> sites[] = {{"arith.linear", &c.arith.linear},
+                                                        {"arith.attention", &c.arith.attention},
+                                                        {"arith.head", &c.arith.head},
+                                                        {"arith.embedding", &c.arith.embedding}};
   for (auto [key, spec] : sites) {
     try {
       *spec = arith::make_multiplier(*spec)->spec();  // canonical form

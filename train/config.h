@@ -33,7 +33,7 @@ struct TrainConfig {
   int64_t vocab_size = 0;  // 0: the dataset's vocabulary (meta.json)
   double dropout = 0.0;
   bool bias = false;
-  std::string gelu = "exact";  // exact | tanh
+  std::string gelu = "exact";       // exact | tanh
   std::string activation = "gelu";  // gelu | relu (MLP activation)
   // AdamW and schedule
   double learning_rate = 6e-4;
@@ -54,8 +54,8 @@ struct TrainConfig {
 struct ConfigKey {
   std::string name;
   std::variant<int64_t*, double*, bool*, std::string*> value;
-  double lo = 0, hi = 0;     // numeric range (inclusive)
-  std::string choices;       // "a|b|c" for strings with a fixed set; empty: free string
+  double lo = 0, hi = 0;  // numeric range (inclusive)
+  std::string choices;    // "a|b|c" for strings with a fixed set; empty: free string
   std::string help;
 };
 std::vector<ConfigKey> config_keys(TrainConfig& c);

@@ -38,7 +38,8 @@ void load_export(const SafetensorsFile& f, nn::LanguageModel& model) {
     }
     const auto bytes = f.bytes(p.name);
     if (bytes.size() < codec->packed_size(n))
-      throw Error("{}: tensor '{}' has {} bytes, too few for {} values of {}", f.path(), p.name, bytes.size(), n, codec->spec());
+      throw Error("{}: tensor '{}' has {} bytes, too few for {} values of {}", f.path(), p.name, bytes.size(), n,
+                  codec->spec());
     const std::string scale_name = p.name + ".scale";
     if (!f.has(scale_name) || f.entry(scale_name).dtype != "F32" || f.entry(scale_name).shape != Shape{1})
       throw Error("{}: no F32 (1) tensor '{}'", f.path(), scale_name);

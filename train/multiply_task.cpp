@@ -91,9 +91,10 @@ MultiplyTask parse_multiply_task(const std::string& spec) {
   const size_t colon = spec.find(':');
   const std::string name = spec.substr(0, colon);
   if (name != "multiply")
-    throw Error("dataset '{}': unknown task '{}' (known tasks: multiply:digits=N[,reverse=true|false][,simple=F]; "
-                "a data directory has no ':' before its first '/')",
-                spec, name);
+    throw Error(
+        "dataset '{}': unknown task '{}' (known tasks: multiply:digits=N[,reverse=true|false][,simple=F]; "
+        "a data directory has no ':' before its first '/')",
+        spec, name);
   MultiplyTask t;
   bool have_digits = false;
   const std::string options = colon == std::string::npos ? "" : spec.substr(colon + 1);
@@ -105,7 +106,8 @@ MultiplyTask parse_multiply_task(const std::string& spec) {
     pos = end + 1;
     const size_t eq = part.find('=');
     if (eq == std::string::npos)
-      throw Error("dataset '{}': option '{}' has no value (write key=value; keys: digits, reverse, simple)", spec, part);
+      throw Error("dataset '{}': option '{}' has no value (write key=value; keys: digits, reverse, simple)", spec,
+                  part);
     const std::string key = part.substr(0, eq), v = part.substr(eq + 1);
     char* stop = nullptr;
     errno = 0;
@@ -134,9 +136,10 @@ MultiplyBatches::MultiplyBatches(const MultiplyTask& task, int64_t seed) : task_
 
 void MultiplyBatches::check_block_size(int64_t T, const std::string& source) const {
   if (T != task_.block_size())
-    throw Error("{}: block_size={} does not fit dataset multiply:digits={}: a sample is {} tokens, so set "
-                "block_size = 4*digits+1 = {}",
-                source, T, task_.digits, task_.sample_tokens(), task_.block_size());
+    throw Error(
+        "{}: block_size={} does not fit dataset multiply:digits={}: a sample is {} tokens, so set "
+        "block_size = 4*digits+1 = {}",
+        source, T, task_.digits, task_.sample_tokens(), task_.block_size());
 }
 
 void MultiplyBatches::fill_row(uint64_t seed, uint64_t index, double simple_fraction, int64_t T, int64_t b,

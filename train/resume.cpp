@@ -18,8 +18,10 @@ nlohmann::ordered_json resume_changes(const nlohmann::json& saved, const nlohman
     const auto old_v = saved.contains(key) ? saved[key] : nlohmann::json();
     const auto new_v = now.contains(key) ? nlohmann::json(now[key]) : nlohmann::json();
     if (old_v != new_v)
-      throw Error("{}: cannot resume with {}={}: the checkpoint was trained with {}={} (it fixes the model "
-                  "shape; remove the change or start a new run)", checkpoint, key, new_v.dump(), key, old_v.dump());
+      throw Error(
+          "{}: cannot resume with {}={}: the checkpoint was trained with {}={} (it fixes the model "
+          "shape; remove the change or start a new run)",
+          checkpoint, key, new_v.dump(), key, old_v.dump());
   }
   nlohmann::ordered_json changes = nlohmann::ordered_json::object();
   auto compare = [&](const std::string& prefix, const nlohmann::json& a, const nlohmann::ordered_json& b) {
@@ -37,9 +39,10 @@ nlohmann::ordered_json resume_changes(const nlohmann::json& saved, const nlohman
                                    [&](const char* k) { return key == k; }) != std::end(kFreeResumeKeys);
     if (free || allow_all || std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
     const std::string run_dir = std::filesystem::path(checkpoint).parent_path().parent_path().string();
-    throw Error("{}: cannot resume with {}={}: the run was trained with {}={} (continue it as it was with "
-                "`lmul train {} --resume`, or pass --allow-change {} to change it on purpose)",
-                checkpoint, key, v[1].dump(), key, v[0].dump(), run_dir.empty() ? "RUN_DIR" : run_dir, key);
+    throw Error(
+        "{}: cannot resume with {}={}: the run was trained with {}={} (continue it as it was with "
+        "`lmul train {} --resume`, or pass --allow-change {} to change it on purpose)",
+        checkpoint, key, v[1].dump(), key, v[0].dump(), run_dir.empty() ? "RUN_DIR" : run_dir, key);
   }
   return changes;
 }

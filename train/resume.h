@@ -15,9 +15,9 @@ inline constexpr const char* kShapeKeys[] = {"n_layer", "n_head", "n_embd", "blo
 // often it evaluates, logs and saves, and on how many threads. Every other key (the arithmetic,
 // the data, the seed, the optimiser and its schedule, ...) defines the experiment: changing one
 // would put two experiments under one run's name, so it needs to be allowed by name.
-inline constexpr const char* kFreeResumeKeys[] = {"max_iters", "eval_interval", "eval_iters", "log_interval",
-                                                  "eval_only", "always_save_checkpoint", "checkpoint_interval",
-                                                  "threads"};
+inline constexpr const char* kFreeResumeKeys[] = {"max_iters",           "eval_interval", "eval_iters",
+                                                  "log_interval",        "eval_only",     "always_save_checkpoint",
+                                                  "checkpoint_interval", "threads"};
 
 // Compares the checkpoint's resolved config with the resumed one (both to_json objects). Throws
 // lmul::Error naming a shape key, or a key that defines the experiment and is not in `allowed`

@@ -34,9 +34,10 @@ void refuse_shape_overrides(const std::vector<std::string>& overrides, const nlo
     const std::string key = o.substr(0, o.find('='));
     for (const char* shape_key : kShapeKeys)
       if (key == shape_key)
-        throw Error("{}: --set {}: {} fixes the model's shape (the checkpoint's is {}={}); only keys such as "
-                    "arith.* can change for a trained model", path, o, key, key,
-                    saved.contains(key) ? saved[key].dump() : "?");
+        throw Error(
+            "{}: --set {}: {} fixes the model's shape (the checkpoint's is {}={}); only keys such as "
+            "arith.* can change for a trained model",
+            path, o, key, key, saved.contains(key) ? saved[key].dump() : "?");
   }
 }
 
@@ -64,7 +65,8 @@ LoadedRun load_run(const std::string& path, const LoadRunOptions& o) {
     run.best_val_loss = meta.state.best_val_loss;
   }
   if (!checksum_holds(file))
-    throw Error("{}: checksum mismatch: the file is corrupt (restore it, or use ckpt/best.safetensors)", run.checkpoint);
+    throw Error("{}: checksum mismatch: the file is corrupt (restore it, or use ckpt/best.safetensors)",
+                run.checkpoint);
   refuse_shape_overrides(o.overrides, saved, run.checkpoint);
   run.stored_config = saved;
   run.config = config_from_json(saved, run.checkpoint, o.overrides);

@@ -19,8 +19,8 @@ namespace lmul::train {
 std::string resolve_checkpoint(const std::string& path, const std::string& which = "latest");
 
 struct LoadRunOptions {
-  std::string which = "latest";         // latest | best, for a run directory
-  std::vector<std::string> overrides;   // "key=value" on top of the stored config (not shape keys)
+  std::string which = "latest";        // latest | best, for a run directory
+  std::vector<std::string> overrides;  // "key=value" on top of the stored config (not shape keys)
 };
 
 struct LoadedRun {
@@ -28,9 +28,9 @@ struct LoadedRun {
   bool exported = false;      // an `lmul export` file: inference weights, no optimizer state
   std::string export_format;  // its packed format ("fp8:e4m3", ...), empty for F32 weights
   int64_t step = 0;
-  double best_val_loss = 0;   // training checkpoints only
-  nlohmann::json stored_config;  // the config as the file stores it
-  TrainConfig config;         // the config stored with the weights, then the overrides
+  double best_val_loss = 0;                  // training checkpoints only
+  nlohmann::json stored_config;              // the config as the file stores it
+  TrainConfig config;                        // the config stored with the weights, then the overrides
   std::unique_ptr<nn::LanguageModel> model;  // weights loaded, evaluation mode
 };
 

@@ -24,8 +24,8 @@ TokenBatches::TokenBatches(const std::string& dir, int64_t seed)
 void TokenBatches::check_block_size(int64_t T, const std::string& source) const {
   for (auto s : {data::Split::train, data::Split::val})
     if (data_.tokens(s) <= T)
-      throw Error("{}: block_size={} is too large: {} has only {} {} tokens (lower block_size)", source, T,
-                  data_.dir(), data_.tokens(s), s == data::Split::train ? "train" : "val");
+      throw Error("{}: block_size={} is too large: {} has only {} {} tokens (lower block_size)", source, T, data_.dir(),
+                  data_.tokens(s), s == data::Split::train ? "train" : "val");
 }
 
 void TokenBatches::next_train(int64_t B, int64_t T, Batch& out) {

@@ -41,7 +41,7 @@ struct Run {
   Rng dropout_rng{0};
   TrainState state;
   fs::path dir;
-  std::string latest;           // ckpt/latest.safetensors
+  std::string latest;             // ckpt/latest.safetensors
   nlohmann::ordered_json config;  // the resolved config, as checkpoints and metrics store it
   std::ofstream metrics;
 };
@@ -70,9 +70,12 @@ void prepare_run_dir(const TrainConfig& c, const TrainOptions& o) {
   fs::create_directories(fs::path(c.out_dir) / "ckpt", ec);
   if (ec) throw Error("out_dir '{}': cannot create ({})", c.out_dir, ec.message());
   if (c.init_from == "scratch" && !o.overwrite &&
-      (fs::exists(fs::path(c.out_dir) / "metrics.jsonl") || fs::exists(fs::path(c.out_dir) / "ckpt/latest.safetensors")))
-    throw Error("out_dir '{}' already holds a run: continue it with `lmul train {} --resume`, or pass --overwrite "
-                "to replace it, or choose another --set out_dir=...", c.out_dir, c.out_dir);
+      (fs::exists(fs::path(c.out_dir) / "metrics.jsonl") ||
+       fs::exists(fs::path(c.out_dir) / "ckpt/latest.safetensors")))
+    throw Error(
+        "out_dir '{}' already holds a run: continue it with `lmul train {} --resume`, or pass --overwrite "
+        "to replace it, or choose another --set out_dir=...",
+        c.out_dir, c.out_dir);
 }
 
 // Continues from ckpt/latest: weights, moments, arithmetic state (same arithmetic only), loader
@@ -239,8 +242,12 @@ void log_step(Run& r, int64_t it, nlohmann::ordered_json& line, const StepStats&
 // SIGINT/SIGTERM after a step: ckpt/latest written, and how to continue.
 void stop_for_signal(Run& r, int64_t it, int sig) {
   save(r, r.latest);
-  fmt::print(stderr, "lmul train: stopped by {} after step {}; checkpoint written to {}; continue with: "
-             "lmul train {} --resume\n", sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "a signal",
+  fmt::print(stderr,
+             "lmul train: stopped by {} after step {}; checkpoint written to {}; continue with: "
+             "lmul train {} --resume\n",
+             sig == SIGINT    ? "SIGINT"
+             : sig == SIGTERM ? "SIGTERM"
+                              : "a signal",
              it, r.latest, r.c.out_dir);
 }
 
@@ -277,8 +284,10 @@ TrainResult train(TrainConfig& c, const TrainOptions& o) {
     const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
     step_ms.push_back(ms);
     if (!std::isfinite(s.loss))
-      throw RuntimeFailure(fmt::format("training diverged at step {}: loss is {} (lower learning_rate, or check the "
-                                       "arithmetic)", it, s.loss));
+      throw RuntimeFailure(
+          fmt::format("training diverged at step {}: loss is {} (lower learning_rate, or check the "
+                      "arithmetic)",
+                      it, s.loss));
     log_step(r, it, line, s, lr, ms);
     r.state.iter = it + 1;
     if (const int sig = stop_signal(); sig != 0) {
@@ -289,11 +298,12 @@ TrainResult train(TrainConfig& c, const TrainOptions& o) {
       return result;
     }
     if (c.checkpoint_interval > 0 && (it + 1) % c.checkpoint_interval == 0) save(r, r.latest);
-    const double per_iter = std::chrono::duration<double>(Clock::now() - t_start).count() /
-                            static_cast<double>(it + 1 - first_iter);
+    const double per_iter =
+        std::chrono::duration<double>(Clock::now() - t_start).count() / static_cast<double>(it + 1 - first_iter);
     // The step and loss as metrics.jsonl logs them (nanoGPT's "iter N: loss X" line).
-    progress.update(it + 1, fmt::format("iter {}/{}: loss {:.4f} | lr {:.2e} | {:.0f} tok/s | {:.1f} ms/step", it,
-                                        c.max_iters, s.loss, lr, static_cast<double>(tokens_per_iter(c)) / (ms / 1000.0), ms),
+    progress.update(it + 1,
+                    fmt::format("iter {}/{}: loss {:.4f} | lr {:.2e} | {:.0f} tok/s | {:.1f} ms/step", it, c.max_iters,
+                                s.loss, lr, static_cast<double>(tokens_per_iter(c)) / (ms / 1000.0), ms),
                     per_iter, it % c.log_interval == 0);
   }
   progress.finish();
@@ -302,9 +312,10 @@ TrainResult train(TrainConfig& c, const TrainOptions& o) {
   r.metrics.flush();
   if (!r.metrics) throw RuntimeFailure(fmt::format("{}: write failed", (r.dir / "metrics.jsonl").string()));
   summarise(r, step_ms, result);
-  fmt::print(stderr, "done: {} iterations, val loss {:.4f} (best {:.4f}), median {:.1f} ms/step, {:.0f} tokens/s; run dir {}\n",
-             result.iters, result.final_val_loss, result.best_val_loss, result.median_ms_per_step,
-             result.tokens_per_s, c.out_dir);
+  fmt::print(stderr,
+             "done: {} iterations, val loss {:.4f} (best {:.4f}), median {:.1f} ms/step, {:.0f} tokens/s; run dir {}\n",
+             result.iters, result.final_val_loss, result.best_val_loss, result.median_ms_per_step, result.tokens_per_s,
+             c.out_dir);
   return result;
 }
 

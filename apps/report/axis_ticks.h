@@ -7,10 +7,10 @@
 namespace lmul::report {
 
 struct Axis {
-  double lo = 0, hi = 1;       // the plotted range (data range widened to nice ticks)
-  std::vector<double> ticks;   // values to mark and label, lo ≤ t ≤ hi
-  int decimals = 0;            // digits after the point that tell the ticks apart
-  bool log = false;            // positions are log10(value)
+  double lo = 0, hi = 1;      // the plotted range (data range widened to nice ticks)
+  std::vector<double> ticks;  // values to mark and label, lo ≤ t ≤ hi
+  int decimals = 0;           // digits after the point that tell the ticks apart
+  bool log = false;           // positions are log10(value)
 };
 
 // A nice number near x: 1, 2, 5 or 10 × 10^k; round picks the nearest, else the one ≥ x.

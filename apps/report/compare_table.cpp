@@ -13,9 +13,8 @@ namespace {
 
 // Columns shown on a terminal: code points, not bytes ("±" and "Δ" are two bytes in UTF-8).
 size_t display_width(const std::string& s) {
-  return static_cast<size_t>(std::count_if(s.begin(), s.end(), [](char ch) {
-    return (static_cast<unsigned char>(ch) & 0xC0) != 0x80;
-  }));
+  return static_cast<size_t>(
+      std::count_if(s.begin(), s.end(), [](char ch) { return (static_cast<unsigned char>(ch) & 0xC0) != 0x80; }));
 }
 
 std::string number_or_dash(double v, const char* spec) {
@@ -23,8 +22,7 @@ std::string number_or_dash(double v, const char* spec) {
 }
 
 std::string steps_text(const RunGroup& g) {
-  return g.min_steps == g.max_steps ? fmt::format("{}", g.max_steps)
-                                    : fmt::format("{}–{}", g.min_steps, g.max_steps);
+  return g.min_steps == g.max_steps ? fmt::format("{}", g.max_steps) : fmt::format("{}–{}", g.min_steps, g.max_steps);
 }
 
 std::string seeds_text(const RunGroup& g) {
@@ -34,9 +32,7 @@ std::string seeds_text(const RunGroup& g) {
 
 // JSON has no NaN: a missing or non-finite number is written as null.
 nlohmann::json number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(); }
-nlohmann::json stat_json(const Stat& s) {
-  return {{"mean", number(s.mean)}, {"std", number(s.std)}, {"n", s.n}};
-}
+nlohmann::json stat_json(const Stat& s) { return {{"mean", number(s.mean)}, {"std", number(s.std)}, {"n", s.n}}; }
 
 }  // namespace
 
@@ -50,8 +46,8 @@ std::string brace_names(const std::vector<std::string>& names) {
   }
   for (const auto& n : names) {
     suffix = std::min(suffix, n.size() - prefix);
-    while (suffix > 0 && n.compare(n.size() - suffix, suffix, names.front(),
-                                   names.front().size() - suffix, suffix) != 0)
+    while (suffix > 0 &&
+           n.compare(n.size() - suffix, suffix, names.front(), names.front().size() - suffix, suffix) != 0)
       --suffix;
   }
   suffix = std::min(suffix, names.front().size() - prefix);
@@ -82,8 +78,8 @@ Table compare_table(const Comparison& c) {
   const std::string m = c.metric == "val_loss" ? "val" : c.metric == "train_loss" ? "train" : c.metric;
   const std::string delta_header =
       loss ? "Δ vs exact" : fmt::format("Δ vs exact ({} better)", c.better == Better::lower ? "lower" : "higher");
-  t.header = {"run", "arithmetic", "seed", "n", "final " + m, "best " + m, delta_header,
-              "steps", "tokens/s", "ms/step"};
+  t.header = {"run",       "arithmetic", "seed",  "n",        "final " + m,
+              "best " + m, delta_header, "steps", "tokens/s", "ms/step"};
   for (const auto& g : c.groups) {
     std::vector<std::string> names;
     for (size_t i : g.runs) names.push_back(c.runs[i].name);

@@ -51,7 +51,9 @@ std::string fit_label(const std::string& label, double max_w, double font_px) {
   if (text_width(label, font_px) <= max_w) return label;
   std::string out;
   for (size_t i = 0; i < label.size(); ++i) {
-    if ((static_cast<unsigned char>(label[i]) & 0xC0) != 0x80 && text_width(out + "…", font_px) + font_px * 0.57 > max_w) break;
+    if ((static_cast<unsigned char>(label[i]) & 0xC0) != 0x80 &&
+        text_width(out + "…", font_px) + font_px * 0.57 > max_w)
+      break;
     out += label[i];
   }
   return out + "…";
@@ -71,43 +73,54 @@ void render_panel(std::string& out, const DeltaSummary& s, bool best, double x0,
   const double top = y0 + kHeaderH, inset = 10;
   const auto px = [&](double x) { return x0 + inset + axis_fraction(ax, x) * (kPanelW - 2 * inset); };
 
-  out += fmt::format("<g class=\"delta-panel\">\n<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"14\" font-weight=\"600\" "
-                     "text-anchor=\"middle\">{} {}</text>\n",
-                     x0 + kPanelW / 2, y0 + 17, best ? "Best" : "Final", xml_escape(s.metric));
+  out += fmt::format(
+      "<g class=\"delta-panel\">\n<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"14\" font-weight=\"600\" "
+      "text-anchor=\"middle\">{} {}</text>\n",
+      x0 + kPanelW / 2, y0 + 17, best ? "Best" : "Final", xml_escape(s.metric));
   for (double t : ax.ticks) {
     const double x = px(t);
-    out += fmt::format("<line x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{0:.1f}\" y2=\"{2:.1f}\" stroke=\"#e3e3e3\"/>\n", x, top, top + rows_h);
-    out += fmt::format("<line x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{0:.1f}\" y2=\"{2:.1f}\" stroke=\"#333\"/>\n", x, top + rows_h, top + rows_h + 5);
-    out += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"12\" text-anchor=\"middle\" fill=\"#333\">{}{}</text>\n",
-                       x, top + rows_h + 18, t > 0 ? "+" : "", tick_label(ax, t));
+    out += fmt::format("<line x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{0:.1f}\" y2=\"{2:.1f}\" stroke=\"#e3e3e3\"/>\n", x,
+                       top, top + rows_h);
+    out += fmt::format("<line x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{0:.1f}\" y2=\"{2:.1f}\" stroke=\"#333\"/>\n", x,
+                       top + rows_h, top + rows_h + 5);
+    out += fmt::format(
+        "<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"12\" text-anchor=\"middle\" fill=\"#333\">{}{}</text>\n", x,
+        top + rows_h + 18, t > 0 ? "+" : "", tick_label(ax, t));
   }
   // The zero line: the reference. Left of it is lower than exact, right of it higher.
-  out += fmt::format("<line class=\"zero\" x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{0:.1f}\" y2=\"{2:.1f}\" stroke=\"#1A1A1A\" stroke-width=\"1.3\"/>\n",
-                     px(0), top, top + rows_h);
-  out += fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"none\" stroke=\"#333\"/>\n",
-                     x0, top, kPanelW, rows_h);
+  out += fmt::format(
+      "<line class=\"zero\" x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{0:.1f}\" y2=\"{2:.1f}\" stroke=\"#1A1A1A\" "
+      "stroke-width=\"1.3\"/>\n",
+      px(0), top, top + rows_h);
+  out += fmt::format(
+      "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"none\" stroke=\"#333\"/>\n", x0, top,
+      kPanelW, rows_h);
   const std::string arrow = s.better == Better::lower ? "← better" : "better →";
-  out += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"13\" text-anchor=\"middle\">Δ {} vs exact ({})</text>\n",
-                     x0 + kPanelW / 2, top + rows_h + 38, xml_escape(s.metric), arrow);
+  out +=
+      fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"13\" text-anchor=\"middle\">Δ {} vs exact ({})</text>\n",
+                  x0 + kPanelW / 2, top + rows_h + 38, xml_escape(s.metric), arrow);
   for (size_t i = 0; i < s.rows.size(); ++i) {
     const DeltaRow& r = s.rows[i];
     const DeltaValue& v = value_of(r);
     const double y = top + kRowH * (static_cast<double>(i) + 0.5);
-    out += fmt::format("<g class=\"delta-row\"><title>{}: {}{}</title>", xml_escape(r.label), delta_text(v, r.reference),
-                       v.n >= 2 ? fmt::format(" (mean ± std of {} same-seed differences)", v.n) : "");
+    out +=
+        fmt::format("<g class=\"delta-row\"><title>{}: {}{}</title>", xml_escape(r.label), delta_text(v, r.reference),
+                    v.n >= 2 ? fmt::format(" (mean ± std of {} same-seed differences)", v.n) : "");
     if (v.mean && std::isfinite(*v.mean)) {
       if (std::isfinite(v.err) && v.err > 0) {
         const double a = px(*v.mean - v.err), b = px(*v.mean + v.err);
-        out += fmt::format("<line x1=\"{0:.1f}\" y1=\"{2:.1f}\" x2=\"{1:.1f}\" y2=\"{2:.1f}\" stroke=\"{3}\" stroke-width=\"2\"/>"
-                           "<line x1=\"{0:.1f}\" y1=\"{4:.1f}\" x2=\"{0:.1f}\" y2=\"{5:.1f}\" stroke=\"{3}\" stroke-width=\"1.6\"/>"
-                           "<line x1=\"{1:.1f}\" y1=\"{4:.1f}\" x2=\"{1:.1f}\" y2=\"{5:.1f}\" stroke=\"{3}\" stroke-width=\"1.6\"/>",
-                           a, b, y, r.style.color, y - 5, y + 5);
+        out += fmt::format(
+            "<line x1=\"{0:.1f}\" y1=\"{2:.1f}\" x2=\"{1:.1f}\" y2=\"{2:.1f}\" stroke=\"{3}\" stroke-width=\"2\"/>"
+            "<line x1=\"{0:.1f}\" y1=\"{4:.1f}\" x2=\"{0:.1f}\" y2=\"{5:.1f}\" stroke=\"{3}\" stroke-width=\"1.6\"/>"
+            "<line x1=\"{1:.1f}\" y1=\"{4:.1f}\" x2=\"{1:.1f}\" y2=\"{5:.1f}\" stroke=\"{3}\" stroke-width=\"1.6\"/>",
+            a, b, y, r.style.color, y - 5, y + 5);
       }
       out += marker_svg(r.style.marker, px(*v.mean), y, kMarkerR, r.style.color);
     }
-    out += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"12\" fill=\"#333\" "
-                       "font-family=\"'DejaVu Sans Mono', monospace\">{}</text></g>\n",
-                       x0 + kPanelW + 8, y + 4, delta_text(v, r.reference));
+    out += fmt::format(
+        "<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"12\" fill=\"#333\" "
+        "font-family=\"'DejaVu Sans Mono', monospace\">{}</text></g>\n",
+        x0 + kPanelW + 8, y + 4, delta_text(v, r.reference));
   }
   out += "</g>\n";
 }
@@ -154,10 +167,11 @@ DeltaSummary delta_summary(const Comparison& c) {
     return ra == 0 && sign * *a.final_value.mean < sign * *b.final_value.mean;
   });
   s.title = fmt::format("{} minus exact, by arithmetic — {}", c.metric, what_was_trained(c));
-  s.subtitle = fmt::format("{}, {} is better, best first{}\nbar: ±1 std of the same-seed differences; no bar: one pair or the difference of the means",
-                           same_n ? fmt::format("n = {} per group", c.groups.front().runs.size()) : "n per group in the labels",
-                           c.better == Better::lower ? "lower" : "higher",
-                           s.show_best ? "" : "; best = final in every group");
+  s.subtitle = fmt::format(
+      "{}, {} is better, best first{}\nbar: ±1 std of the same-seed differences; no bar: one pair or the difference of "
+      "the means",
+      same_n ? fmt::format("n = {} per group", c.groups.front().runs.size()) : "n per group in the labels",
+      c.better == Better::lower ? "lower" : "higher", s.show_best ? "" : "; best = final in every group");
   return s;
 }
 
@@ -184,12 +198,14 @@ std::string render_delta_svg(const DeltaSummary& s) {
   for (size_t i = 0; i < s.rows.size(); ++i) {
     const double y = y0 + kHeaderH + kRowH * static_cast<double>(i);
     if (i % 2 == 1)
-      body += fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"#f3f3f3\"/>\n", kMargin, y,
-                          width - 2 * kMargin, kRowH);
+      body += fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"#f3f3f3\"/>\n",
+                          kMargin, y, width - 2 * kMargin, kRowH);
     const DeltaRow& r = s.rows[i];
-    body += fmt::format("<text class=\"row-label\" x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"13\" text-anchor=\"end\" fill=\"{}\"><title>{}</title>{}</text>\n",
-                        kMargin + label_w, y + kRowH / 2 + 4.5, r.reference ? "#111" : "#222", xml_escape(r.label),
-                        xml_escape(fit_label(r.label, label_w, 13)));
+    body += fmt::format(
+        "<text class=\"row-label\" x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"13\" text-anchor=\"end\" "
+        "fill=\"{}\"><title>{}</title>{}</text>\n",
+        kMargin + label_w, y + kRowH / 2 + 4.5, r.reference ? "#111" : "#222", xml_escape(r.label),
+        xml_escape(fit_label(r.label, label_w, 13)));
   }
   for (int p = 0; p < panels; ++p) render_panel(body, s, p == 1, panel_x0 + p * (kPanelW + kValueW), y0);
 
@@ -199,22 +215,26 @@ std::string render_delta_svg(const DeltaSummary& s) {
     const std::string text = family == "exact" ? "exact (fp32)" : family;
     const double w = 22 + text_width(text, 13) + 22;
     if (x > kMargin && x + w > width - kMargin) x = kMargin, y += kLegendRowH, legend_h += kLegendRowH;
-    body += fmt::format("<g class=\"family\"><rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"14\" height=\"10\" fill=\"{}\"/>"
-                        "<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"13\">{}</text></g>\n",
-                        x, y - 5, color, x + 20, y + 4.5, xml_escape(text));
+    body += fmt::format(
+        "<g class=\"family\"><rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"14\" height=\"10\" fill=\"{}\"/>"
+        "<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"13\">{}</text></g>\n",
+        x, y - 5, color, x + 20, y + 4.5, xml_escape(text));
     x += w;
   }
   const double height = y0 + kHeaderH + rows_h + kAxisH + 14 + legend_h + 4;
 
   std::string out = fmt::format(
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0:.0f}\" height=\"{1:.0f}\" viewBox=\"0 0 {0:.0f} {1:.0f}\" {2} fill=\"#111\">\n",
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0:.0f}\" height=\"{1:.0f}\" viewBox=\"0 0 {0:.0f} {1:.0f}\" "
+      "{2} fill=\"#111\">\n",
       width, height, kFont);
   out += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
-  out += fmt::format("<text x=\"{:.1f}\" y=\"24\" font-size=\"17\" font-weight=\"600\" text-anchor=\"middle\">{}</text>\n",
-                     width / 2, xml_escape(s.title));
+  out +=
+      fmt::format("<text x=\"{:.1f}\" y=\"24\" font-size=\"17\" font-weight=\"600\" text-anchor=\"middle\">{}</text>\n",
+                  width / 2, xml_escape(s.title));
   for (size_t i = 0; i < sub.size(); ++i)
-    out += fmt::format("<text x=\"{:.1f}\" y=\"{:.0f}\" font-size=\"12\" fill=\"#555\" text-anchor=\"middle\">{}</text>\n",
-                       width / 2, 44 + 16 * static_cast<double>(i), xml_escape(sub[i]));
+    out +=
+        fmt::format("<text x=\"{:.1f}\" y=\"{:.0f}\" font-size=\"12\" fill=\"#555\" text-anchor=\"middle\">{}</text>\n",
+                    width / 2, 44 + 16 * static_cast<double>(i), xml_escape(sub[i]));
   out += body;
   out += "</svg>\n";
   return out;

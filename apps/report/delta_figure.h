@@ -34,7 +34,7 @@ struct DeltaSummary {
   std::string title, subtitle;
   std::string metric;
   Better better = Better::lower;
-  bool show_best = false;  // a second panel for the best values, when some differ from the final ones
+  bool show_best = false;      // a second panel for the best values, when some differ from the final ones
   std::vector<DeltaRow> rows;  // sorted: better final Δ first, then diverged groups, then groups without Δ
   std::vector<std::pair<std::string, std::string>> families;  // family → colour, for the legend
 };

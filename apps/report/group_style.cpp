@@ -12,9 +12,13 @@ namespace lmul::report {
 namespace {
 
 // Known families keep their hue in every report, so a reader learns it once.
-constexpr std::array<std::pair<std::string_view, std::string_view>, 7> kFamilyColors = {{
-    {"exact", "#1A1A1A"},  {"L-Mul", "#0072B2"},   {"fp8", "#D55E00"}, {"PoT", "#009E73"},
-    {"int", "#CC79A7"},    {"ternary", "#E69F00"}, {"float", "#7F3C8D"}}};
+constexpr std::array<std::pair<std::string_view, std::string_view>, 7> kFamilyColors = {{{"exact", "#1A1A1A"},
+                                                                                         {"L-Mul", "#0072B2"},
+                                                                                         {"fp8", "#D55E00"},
+                                                                                         {"PoT", "#009E73"},
+                                                                                         {"int", "#CC79A7"},
+                                                                                         {"ternary", "#E69F00"},
+                                                                                         {"float", "#7F3C8D"}}};
 // Families this version does not know (new formats) take these, in order of appearance.
 constexpr std::array<std::string_view, 5> kExtraColors = {"#8C564B", "#6B8E23", "#B22222", "#17BECF", "#7F7F7F"};
 
@@ -44,9 +48,10 @@ std::vector<std::pair<std::string, std::string>> family_colors(const Comparison&
   size_t extra = 0;
   for (const auto& g : c.groups) {
     if (std::any_of(out.begin(), out.end(), [&](const auto& f) { return f.first == g.family; })) continue;
-    const auto known = std::find_if(kFamilyColors.begin(), kFamilyColors.end(),
-                                    [&](const auto& f) { return f.first == g.family; });
-    out.emplace_back(g.family, known != kFamilyColors.end() ? known->second : kExtraColors[extra++ % kExtraColors.size()]);
+    const auto known =
+        std::find_if(kFamilyColors.begin(), kFamilyColors.end(), [&](const auto& f) { return f.first == g.family; });
+    out.emplace_back(g.family,
+                     known != kFamilyColors.end() ? known->second : kExtraColors[extra++ % kExtraColors.size()]);
   }
   return out;
 }
@@ -60,17 +65,19 @@ std::vector<GroupStyle> group_styles(const Comparison& c) {
     for (size_t j = 0; j < gi; ++j) k += c.groups[j].family == family;
     const auto base = std::find_if(families.begin(), families.end(), [&](const auto& f) { return f.first == family; });
     const size_t cycle = k / kMarkers.size();
-    out.push_back({shade(base->second, kShades[k % kShades.size()]),
-                   std::string(kDashes[(k + cycle) % kDashes.size()]), kMarkers[k % kMarkers.size()]});
+    out.push_back({shade(base->second, kShades[k % kShades.size()]), std::string(kDashes[(k + cycle) % kDashes.size()]),
+                   kMarkers[k % kMarkers.size()]});
   }
   return out;
 }
 
 std::string style_swatch_svg(const GroupStyle& style) {
-  return fmt::format("<svg class=\"swatch\" width=\"34\" height=\"14\" viewBox=\"0 0 34 14\">"
-                     "<line x1=\"1\" y1=\"7\" x2=\"33\" y2=\"7\" stroke=\"{}\" stroke-width=\"2.2\" stroke-linecap=\"round\"{}/>{}</svg>",
-                     style.color, style.dash.empty() ? "" : fmt::format(" stroke-dasharray=\"{}\"", style.dash),
-                     marker_svg(style.marker, 17, 7, 4.2, style.color));
+  return fmt::format(
+      "<svg class=\"swatch\" width=\"34\" height=\"14\" viewBox=\"0 0 34 14\">"
+      "<line x1=\"1\" y1=\"7\" x2=\"33\" y2=\"7\" stroke=\"{}\" stroke-width=\"2.2\" "
+      "stroke-linecap=\"round\"{}/>{}</svg>",
+      style.color, style.dash.empty() ? "" : fmt::format(" stroke-dasharray=\"{}\"", style.dash),
+      marker_svg(style.marker, 17, 7, 4.2, style.color));
 }
 
 }  // namespace lmul::report

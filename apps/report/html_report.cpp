@@ -64,16 +64,19 @@ std::string optional_number(const std::optional<double>& v) {
 
 }  // namespace
 
-std::string html_report(const Comparison& c, const Table& table, const std::string& loss_svg, const std::string& delta_svg) {
+std::string html_report(const Comparison& c, const Table& table, const std::string& loss_svg,
+                        const std::string& delta_svg) {
   const std::vector<GroupStyle> styles = group_styles(c);
-  std::string h = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n"
-                  "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n<title>lmul compare</title>\n<style>";
+  std::string h =
+      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n"
+      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n<title>lmul compare</title>\n<style>";
   h += kStyle;
   h += "</style>\n</head>\n<body>\n<h1>lmul compare</h1>\n";
-  h += fmt::format("<p class=\"meta\">{} runs in {} groups; table metric: <code>{}</code> ({} is better); "
-                   "Δ is the final {} against the exact-arithmetic group of the same setup (mean ± std of the "
-                   "same-seed differences where every seed has an exact partner).</p>\n",
-                   c.runs.size(), c.groups.size(), c.metric, c.better == Better::lower ? "lower" : "higher", c.metric);
+  h += fmt::format(
+      "<p class=\"meta\">{} runs in {} groups; table metric: <code>{}</code> ({} is better); "
+      "Δ is the final {} against the exact-arithmetic group of the same setup (mean ± std of the "
+      "same-seed differences where every seed has an exact partner).</p>\n",
+      c.runs.size(), c.groups.size(), c.metric, c.better == Better::lower ? "lower" : "higher", c.metric);
   if (!c.warnings.empty()) {
     h += "<div class=\"warnings\"><ul>\n";
     for (const auto& w : c.warnings) h += "<li>" + xml_escape(w) + "</li>\n";
@@ -103,18 +106,21 @@ std::string html_report(const Comparison& c, const Table& table, const std::stri
   const size_t ref = reference_run(c);
   h += fmt::format("<h2>Runs</h2>\n<p class=\"meta\">Config differences are against <code>{}</code>.</p>\n",
                    xml_escape(c.runs[ref].name));
-  h += "<div class=\"scroll\"><table>\n<thead><tr><th class=\"text\">run</th><th class=\"text\">arithmetic</th><th>seed</th>"
-       "<th>steps</th><th>final</th><th>best</th><th>skipped lines</th><th class=\"text\">config vs reference</th></tr></thead>\n<tbody>\n";
+  h += "<div class=\"scroll\"><table>\n<thead><tr><th class=\"text\">run</th><th "
+       "class=\"text\">arithmetic</th><th>seed</th>"
+       "<th>steps</th><th>final</th><th>best</th><th>skipped lines</th><th class=\"text\">config vs "
+       "reference</th></tr></thead>\n<tbody>\n";
   for (size_t g = 0; g < c.groups.size(); ++g)
     for (size_t i : c.groups[g].runs) {
       const auto seed = config_seed(c.runs[i].config);
       h += fmt::format(
           "<tr><td class=\"text\">{}{}<br/><code>{}</code></td>"
-          "<td class=\"text\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"diff\">{}</td></tr>\n",
+          "<td class=\"text\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td "
+          "class=\"diff\">{}</td></tr>\n",
           style_swatch_svg(styles[g]), xml_escape(c.runs[i].name), xml_escape(c.runs[i].dir.string()),
-          xml_escape(arith_label(c.runs[i].config)), seed ? fmt::format("{}", *seed) : "—",
-          c.summaries[i].last_step, optional_number(c.summaries[i].final_loss),
-          optional_number(c.summaries[i].best_loss), c.runs[i].warnings.size(), config_diff(c, ref, i));
+          xml_escape(arith_label(c.runs[i].config)), seed ? fmt::format("{}", *seed) : "—", c.summaries[i].last_step,
+          optional_number(c.summaries[i].final_loss), optional_number(c.summaries[i].best_loss),
+          c.runs[i].warnings.size(), config_diff(c, ref, i));
     }
   h += "</tbody>\n</table></div>\n";
   h += fmt::format("<details><summary>Resolved config of <code>{}</code></summary>\n<pre>{}</pre>\n</details>\n",

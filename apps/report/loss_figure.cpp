@@ -32,8 +32,8 @@ Series mean_series(const std::vector<MetricSeries>& runs) {
 // A group's curves: one thick line when there is one (named single_name), else each curve thin
 // under their thick mean (named mean_name) at the steps all of them reached.
 void add_curves(const std::vector<MetricSeries>& curves, const std::vector<std::string>& names,
-                const std::string& single_name, const std::string& mean_name, const GroupStyle& style,
-                bool markers, Panel& panel) {
+                const std::string& single_name, const std::string& mean_name, const GroupStyle& style, bool markers,
+                Panel& panel) {
   const auto make = [&](const MetricSeries& m, double width, double opacity, const std::string& name) {
     Series s;
     s.x = m.steps, s.y = m.values, s.color = style.color, s.width = width, s.opacity = opacity, s.name = name;
@@ -46,7 +46,8 @@ void add_curves(const std::vector<MetricSeries>& curves, const std::vector<std::
     panel.series.push_back(std::move(s));
     return;
   }
-  for (size_t k = 0; k < curves.size(); ++k) panel.series.push_back(make(curves[k], kSeedWidth, kSeedOpacity, names[k]));
+  for (size_t k = 0; k < curves.size(); ++k)
+    panel.series.push_back(make(curves[k], kSeedWidth, kSeedOpacity, names[k]));
   Series mean = mean_series(curves);
   if (mean.x.empty()) return;
   mean.color = style.color, mean.width = kMeanWidth, mean.markers = markers, mean.dash = style.dash;
@@ -73,7 +74,8 @@ MetricSeries difference(const MetricSeries& a, const MetricSeries& b) {
   for (size_t i = 0; i < b.steps.size(); ++i) at[b.steps[i]] = b.values[i];
   MetricSeries d;
   for (size_t i = 0; i < a.steps.size(); ++i)
-    if (auto it = at.find(a.steps[i]); it != at.end()) d.steps.push_back(a.steps[i]), d.values.push_back(a.values[i] - it->second);
+    if (auto it = at.find(a.steps[i]); it != at.end())
+      d.steps.push_back(a.steps[i]), d.values.push_back(a.values[i] - it->second);
   return d;
 }
 
@@ -147,8 +149,10 @@ Figure loss_figure(const Comparison& c, const LossFigureOptions& options) {
   Panel train{"Training loss", "step", y_label, {}}, val{"Validation loss", "step", y_label, {}};
   Panel metric{c.metric, "step", c.metric, {}};
   metric.linear_y = true;
-  Panel delta{own_panel ? c.metric + " − exact (same seed)" : "Val loss − exact (same seed)", "step",
-              own_panel ? "Δ " + c.metric : "Δ loss", {}};
+  Panel delta{own_panel ? c.metric + " − exact (same seed)" : "Val loss − exact (same seed)",
+              "step",
+              own_panel ? "Δ " + c.metric : "Δ loss",
+              {}};
   delta.linear_y = true;
   const std::vector<GroupStyle> styles = group_styles(c);
   bool any_seeds = false, any_delta = false;

@@ -18,5 +18,4 @@ struct LossFigureOptions {
 Figure loss_figure(const Comparison& c, const LossFigureOptions& options);
 std::string loss_figure_svg(const Comparison& c, const LossFigureOptions& options);
 
-
 }  // namespace lmul::report

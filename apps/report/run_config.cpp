@@ -25,9 +25,9 @@ void flatten_into(const nlohmann::json& j, const std::string& prefix, FlatConfig
 // Keys that do not change what is trained, only what is logged or where it goes. nanoGPT's names
 // (docs/ARCHITECTURE.md §5) plus the obvious relatives.
 constexpr std::array<std::string_view, 14> kBookkeepingKeys = {
-    "out_dir", "log_interval", "eval_interval", "eval_iters", "eval_only", "threads", "init_from",
-    "always_save_checkpoint", "ckpt_interval", "checkpoint_interval", "save_interval", "wandb_log",
-    "wandb_project", "wandb_run_name"};
+    "out_dir",       "log_interval", "eval_interval",          "eval_iters",    "eval_only",
+    "threads",       "init_from",    "always_save_checkpoint", "ckpt_interval", "checkpoint_interval",
+    "save_interval", "wandb_log",    "wandb_project",          "wandb_run_name"};
 
 // The GEMM sites in the order the labels list them (docs/ARCHITECTURE.md §3).
 constexpr std::array<std::string_view, 4> kSites = {"linear", "attention", "head", "embedding"};
@@ -111,8 +111,7 @@ bool is_exact_arith(const nlohmann::json& config) {
 }
 
 std::string arith_label(const nlohmann::json& config) {
-  if (!config.is_object() || !config.contains("arith") || !config["arith"].is_object())
-    return "(arith unknown)";
+  if (!config.is_object() || !config.contains("arith") || !config["arith"].is_object()) return "(arith unknown)";
   const nlohmann::json& arith = config["arith"];
   std::string label;
   const auto add = [&](std::string_view site, const nlohmann::json& spec) {
@@ -137,9 +136,15 @@ std::string arith_label(const nlohmann::json& config) {
 
 std::string spec_family(std::string_view spec) {
   const std::string_view name = spec.substr(0, spec.find(':'));
-  constexpr std::array<std::pair<std::string_view, std::string_view>, 9> kFamilies = {{
-      {"exact", "exact"}, {"lmul", "L-Mul"}, {"fp8", "fp8"}, {"pot", "PoT"}, {"int", "int"},
-      {"ternary", "ternary"}, {"float", "float"}, {"bf16", "float"}, {"fp16", "float"}}};
+  constexpr std::array<std::pair<std::string_view, std::string_view>, 9> kFamilies = {{{"exact", "exact"},
+                                                                                       {"lmul", "L-Mul"},
+                                                                                       {"fp8", "fp8"},
+                                                                                       {"pot", "PoT"},
+                                                                                       {"int", "int"},
+                                                                                       {"ternary", "ternary"},
+                                                                                       {"float", "float"},
+                                                                                       {"bf16", "float"},
+                                                                                       {"fp16", "float"}}};
   for (const auto& [format, family] : kFamilies)
     if (name == format) return std::string(family);
   return std::string(name);

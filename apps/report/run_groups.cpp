@@ -116,8 +116,7 @@ const RunGroup* reference_group(const Comparison& c, const RunGroup& g) {
   for (const auto& e : c.groups) {
     if (!e.exact) continue;
     if (!first) first = &e;
-    if (differing_keys({c.configs[e.runs.front()], c.configs[g.runs.front()]}, KeyRole::setup).empty())
-      return &e;
+    if (differing_keys({c.configs[e.runs.front()], c.configs[g.runs.front()]}, KeyRole::setup).empty()) return &e;
   }
   return first;
 }
@@ -237,13 +236,16 @@ Comparison compare_runs(std::vector<RunMetrics> runs, const std::string& metric,
       std::vector<long long> seeds = g.seeds;
       std::sort(seeds.begin(), seeds.end());
       if (std::adjacent_find(seeds.begin(), seeds.end()) != seeds.end())
-        c.warnings.push_back(fmt::format("group {}: two runs share a seed (the same experiment twice?): its std is "
-                                         "not a spread over seeds", arith_label(c.runs[g.runs.front()].config)));
+        c.warnings.push_back(
+            fmt::format("group {}: two runs share a seed (the same experiment twice?): its std is "
+                        "not a spread over seeds",
+                        arith_label(c.runs[g.runs.front()].config)));
     }
     if (g.min_steps != g.max_steps && finals.size() > 1)
-      c.warnings.push_back(fmt::format("group {}: its runs stand at steps {} to {} (some still training?): its "
-                                       "mean mixes losses of different steps", arith_label(c.runs[g.runs.front()].config),
-                                       g.min_steps, g.max_steps));
+      c.warnings.push_back(
+          fmt::format("group {}: its runs stand at steps {} to {} (some still training?): its "
+                      "mean mixes losses of different steps",
+                      arith_label(c.runs[g.runs.front()].config), g.min_steps, g.max_steps));
     g.final_loss = mean_std(finals);
     g.best_loss = mean_std(bests);
     g.tokens_per_s = median(tps);
@@ -252,9 +254,10 @@ Comparison compare_runs(std::vector<RunMetrics> runs, const std::string& metric,
   for (auto& g : c.groups)
     if (const RunGroup* ref = reference_group(c, g); ref && ref->final_loss.n > 0 && g.final_loss.n > 0) {
       if (&g != ref && (g.min_steps != ref->min_steps || g.max_steps != ref->max_steps))
-        c.warnings.push_back(fmt::format("group {} ends at step {} but its exact reference at step {}: its Δ compares "
-                                         "different training lengths", arith_label(c.runs[g.runs.front()].config),
-                                         g.max_steps, ref->max_steps));
+        c.warnings.push_back(
+            fmt::format("group {} ends at step {} but its exact reference at step {}: its Δ compares "
+                        "different training lengths",
+                        arith_label(c.runs[g.runs.front()].config), g.max_steps, ref->max_steps));
       g.delta = g.final_loss.mean - ref->final_loss.mean;
       g.paired_delta = paired_differences(c, g, *ref, &RunSummary::final_loss);
       if (ref->best_loss.n > 0 && g.best_loss.n > 0) g.best_delta = g.best_loss.mean - ref->best_loss.mean;

@@ -1,6 +1,7 @@
 // The comparison itself: runs that differ only by seed form a group (one experiment); each group
 // gets mean ± sample std of its final and best loss, its Δ against the exact-arithmetic group
-// (with the spread of the same-seed differences where the seeds pair up), and median throughput. Runs of different setups are still compared, with a warning.
+// (with the spread of the same-seed differences where the seeds pair up), and median throughput. Runs of different
+// setups are still compared, with a warning.
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -41,13 +42,13 @@ struct RunSummary {
 };
 
 struct RunGroup {
-  std::string label;        // arith_label of its runs
-  std::string name;         // label, plus the keys that tell it from same-label groups if any
+  std::string label;         // arith_label of its runs
+  std::string name;          // label, plus the keys that tell it from same-label groups if any
   std::vector<size_t> runs;  // indices into Comparison::runs, in command-line order
   std::vector<long long> seeds;
-  std::string family;      // arith_family of its runs: "exact", "L-Mul", "fp8", "PoT", ...
-  bool exact = false;       // every site exact: the reference for Δ
-  Stat final_loss, best_loss;  // over the runs that have logged the metric
+  std::string family;           // arith_family of its runs: "exact", "L-Mul", "fp8", "PoT", ...
+  bool exact = false;           // every site exact: the reference for Δ
+  Stat final_loss, best_loss;   // over the runs that have logged the metric
   std::optional<double> delta;  // final_loss.mean − the reference exact group's final_loss.mean
   // The same-seed differences final(run) − final(exact run of that seed): a seed fixes the
   // initialisation and the batch order, so these vary far less than the finals themselves. Set

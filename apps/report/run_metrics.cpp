@@ -56,8 +56,10 @@ std::string non_finite_as_null(const std::string& line) {
     const char ch = line[i];
     if (in_string) {
       out += ch;
-      if (ch == '\\' && i + 1 < line.size()) out += line[++i];
-      else if (ch == '"') in_string = false;
+      if (ch == '\\' && i + 1 < line.size())
+        out += line[++i];
+      else if (ch == '"')
+        in_string = false;
       continue;
     }
     if (ch == '"') in_string = true;
@@ -76,8 +78,7 @@ std::string non_finite_as_null(const std::string& line) {
 
 nlohmann::json parse_line(const std::string& line) {
   auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-  if (!j.is_discarded() || (line.find("NaN") == std::string::npos &&
-                            line.find("Infinity") == std::string::npos))
+  if (!j.is_discarded() || (line.find("NaN") == std::string::npos && line.find("Infinity") == std::string::npos))
     return j;
   return nlohmann::json::parse(non_finite_as_null(line), nullptr, false);
 }
@@ -178,10 +179,11 @@ RunMetrics read_run(const fs::path& dir) {
         // another arithmetic than the run's label says.
         const std::string at = j.contains("resumed_at") ? j["resumed_at"].dump() : "?";
         if (run.arith_changed_at.empty()) run.arith_changed_at = at;
-        run.warnings.push_back(fmt::format(
-            "{}:{}: the arithmetic changed when the run resumed at step {} ({} → {}): its losses mix two "
-            "arithmetics; it is labelled with the first", file.string(), line_no, at,
-            run.config.value("arith", nlohmann::json()).dump(), j["config"].value("arith", nlohmann::json()).dump()));
+        run.warnings.push_back(
+            fmt::format("{}:{}: the arithmetic changed when the run resumed at step {} ({} → {}): its losses mix two "
+                        "arithmetics; it is labelled with the first",
+                        file.string(), line_no, at, run.config.value("arith", nlohmann::json()).dump(),
+                        j["config"].value("arith", nlohmann::json()).dump()));
       } else if (j["config"] != run.config) {
         warn("a second header with a different config (the first one is used)");
       }
@@ -199,8 +201,10 @@ RunMetrics read_run(const fs::path& dir) {
     if (fs::exists(toml_file, ec)) {
       run.config = config_from_toml(toml_file, run.warnings);
     } else {
-      run.warnings.push_back(fmt::format("{}: no {{\"config\": ...}} header and no config.toml; "
-                                         "arithmetic and seed unknown", file.string()));
+      run.warnings.push_back(
+          fmt::format("{}: no {{\"config\": ...}} header and no config.toml; "
+                      "arithmetic and seed unknown",
+                      file.string()));
       run.config = nlohmann::json::object();
     }
   }

@@ -19,8 +19,7 @@ namespace lmul::report {
 // steps); a field that is present but null, NaN or ±Infinity holds NaN (a diverged run).
 struct StepRecord {
   int64_t step = 0;
-  std::optional<double> train_loss, val_loss, eval_train_loss, lr, ms_per_step, tokens_per_s,
-      grad_norm;
+  std::optional<double> train_loss, val_loss, eval_train_loss, lr, ms_per_step, tokens_per_s, grad_norm;
   // Every other numeric field of the line (a task's accuracy, ...), so that any logged number can
   // be compared; null → NaN as above. Fields that are not numbers are left out.
   std::map<std::string, double, std::less<>> other;
@@ -28,10 +27,10 @@ struct StepRecord {
 
 struct RunMetrics {
   std::filesystem::path dir;
-  std::string name;           // the directory's own name, e.g. "lmul4_seed1"
-  nlohmann::json config;      // the header's "config" (or config.toml as fallback); {} if none
-  std::vector<StepRecord> records;  // increasing step; a resumed run's re-logged steps replace
-                                    // the earlier ones from that step on
+  std::string name;                   // the directory's own name, e.g. "lmul4_seed1"
+  nlohmann::json config;              // the header's "config" (or config.toml as fallback); {} if none
+  std::vector<StepRecord> records;    // increasing step; a resumed run's re-logged steps replace
+                                      // the earlier ones from that step on
   std::vector<std::string> warnings;  // "path:line: what was skipped and why"
   // The step where a resume changed the run's arithmetic ("" if it never did): its curve mixes two.
   std::string arith_changed_at;

@@ -13,12 +13,12 @@ enum class Marker { circle, square, triangle, diamond, triangle_down, cross };
 struct Series {
   std::vector<double> x, y;  // NaN y values break the line
   std::string color = "#000000";
-  double width = 1.5;        // stroke width, px
+  double width = 1.5;  // stroke width, px
   double opacity = 1.0;
-  std::string dash;          // SVG stroke-dasharray, "" for solid
-  bool markers = false;      // a marker at every point
+  std::string dash;      // SVG stroke-dasharray, "" for solid
+  bool markers = false;  // a marker at every point
   Marker marker = Marker::circle;
-  std::string name;          // for the tooltip (<title>)
+  std::string name;  // for the tooltip (<title>)
 };
 
 struct Panel {
@@ -41,10 +41,10 @@ struct LegendEntry {
 
 struct Figure {
   std::string title;
-  std::vector<Panel> panels;    // drawn left to right
+  std::vector<Panel> panels;  // drawn left to right
   std::vector<LegendEntry> legend;
   bool log_y = false;
-  int width = 1100;             // px; the height follows from the panels and the legend
+  int width = 1100;  // px; the height follows from the panels and the legend
   int panel_height = 380;
 };
 

@@ -49,9 +49,12 @@ std::string bar(size_t done, size_t total) {
 
 std::string what_next(const RunStatus& s) {
   switch (s.state) {
-    case RunState::finished: return "finished earlier, skipped";
-    case RunState::interrupted: return fmt::format("resuming at step {}", s.step);
-    case RunState::fresh: break;
+    case RunState::finished:
+      return "finished earlier, skipped";
+    case RunState::interrupted:
+      return fmt::format("resuming at step {}", s.step);
+    case RunState::fresh:
+      break;
   }
   return "starting";
 }
@@ -66,8 +69,10 @@ SweepRequest extend_existing(const SweepRequest& request, const std::string& dir
   if (!fs::exists(file)) return request;
   const SweepRequest old = read_sweep_file(file.string());
   auto refuse = [&](const char* key, const std::string& was, const std::string& now) {
-    throw Error("sweep: {} holds a sweep with {} = {}, not {}: its runs would not be comparable (pass --out "
-                "ANOTHER_DIR, or run `lmul sweep {}` to continue it)", dir, key, was, now, dir);
+    throw Error(
+        "sweep: {} holds a sweep with {} = {}, not {}: its runs would not be comparable (pass --out "
+        "ANOTHER_DIR, or run `lmul sweep {}` to continue it)",
+        dir, key, was, now, dir);
   };
   if (fs::weakly_canonical(old.config) != fs::weakly_canonical(request.config))
     refuse("config", old.config, request.config);
@@ -91,12 +96,16 @@ SweepRequest extend_existing(const SweepRequest& request, const std::string& dir
   merged.sets = request.sets;
   size_t added = 0;
   for (const auto& a : request.arith)
-    if (std::find(merged.arith.begin(), merged.arith.end(), a) == merged.arith.end()) merged.arith.push_back(a), ++added;
+    if (std::find(merged.arith.begin(), merged.arith.end(), a) == merged.arith.end())
+      merged.arith.push_back(a), ++added;
   for (auto seed : request.seeds)
-    if (std::find(merged.seeds.begin(), merged.seeds.end(), seed) == merged.seeds.end()) merged.seeds.push_back(seed), ++added;
+    if (std::find(merged.seeds.begin(), merged.seeds.end(), seed) == merged.seeds.end())
+      merged.seeds.push_back(seed), ++added;
   if (added > 0)
-    fmt::print(stderr, "lmul sweep: {} already holds a sweep: extending it (its {} arithmetic(s) and {} seed(s) "
-               "stay)\n", dir, old.arith.size(), old.seeds.size());
+    fmt::print(stderr,
+               "lmul sweep: {} already holds a sweep: extending it (its {} arithmetic(s) and {} seed(s) "
+               "stay)\n",
+               dir, old.arith.size(), old.seeds.size());
   return merged;
 }
 
@@ -120,8 +129,10 @@ void run_sweep(const SweepRequest& given, const SweepOptions& options) {
   int64_t iters_left = 0;
   size_t finished = 0;
   for (size_t i = 0; i < plan.runs.size(); ++i) {
-    if (status[i].state == RunState::finished) ++finished;
-    else iters_left += configs[i].max_iters - status[i].step;
+    if (status[i].state == RunState::finished)
+      ++finished;
+    else
+      iters_left += configs[i].max_iters - status[i].step;
   }
   const size_t total = plan.runs.size();
   fmt::print(stderr, "lmul sweep: {} runs in {} ({} finished earlier, {} to train)\n", total, plan.dir, finished,
@@ -129,10 +140,15 @@ void run_sweep(const SweepRequest& given, const SweepOptions& options) {
   double seconds = 0;
   int64_t iters_trained = 0;
   std::vector<std::string> failed;
-  auto eta = [&] { return iters_trained ? train::format_duration(seconds / static_cast<double>(iters_trained) * static_cast<double>(iters_left)) : std::string("?"); };
+  auto eta = [&] {
+    return iters_trained
+               ? train::format_duration(seconds / static_cast<double>(iters_trained) * static_cast<double>(iters_left))
+               : std::string("?");
+  };
   for (size_t i = 0; i < total; ++i) {
     const PlannedRun& run = plan.runs[i];
-    fmt::print(stderr, "sweep {} {}/{} | ETA {} | {}: {}\n", bar(i, total), i, total, eta(), run.name, what_next(status[i]));
+    fmt::print(stderr, "sweep {} {}/{} | ETA {} | {}: {}\n", bar(i, total), i, total, eta(), run.name,
+               what_next(status[i]));
     std::fflush(stderr);
     if (status[i].state == RunState::finished) continue;
     train::TrainConfig& c = configs[i];
@@ -162,9 +178,10 @@ void run_sweep(const SweepRequest& given, const SweepOptions& options) {
   compare.out_dir = plan.dir;
   run_compare(compare);
   if (!failed.empty())
-    throw RuntimeFailure(fmt::format("sweep: {} of {} runs failed ({}); the comparison shows them as far as "
-                                     "they got; running the sweep again retries them",
-                                     failed.size(), total, fmt::join(failed, ", ")));
+    throw RuntimeFailure(
+        fmt::format("sweep: {} of {} runs failed ({}); the comparison shows them as far as "
+                    "they got; running the sweep again retries them",
+                    failed.size(), total, fmt::join(failed, ", ")));
 }
 
 }  // namespace lmul::apps::sweep

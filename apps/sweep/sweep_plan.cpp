@@ -17,7 +17,8 @@ namespace fs = std::filesystem;
 SweepPlan plan_sweep(const SweepRequest& request) {
   SweepPlan p;
   p.request = request;
-  if (request.arith.empty()) throw Error("sweep: no arithmetic given (pass --arith SPEC..., e.g. --arith exact lmul:m=4)");
+  if (request.arith.empty())
+    throw Error("sweep: no arithmetic given (pass --arith SPEC..., e.g. --arith exact lmul:m=4)");
   parse_sites(request.site, "sweep: --site");
   const train::TrainConfig base = train::load_config(request.config, request.sets);
   p.seeds = request.seeds;
@@ -29,8 +30,8 @@ SweepPlan plan_sweep(const SweepRequest& request) {
   for (const auto& text : request.arith) {
     ArithEntry e = parse_arith_entry(text, request.site);
     if (auto [it, fresh] = names.emplace(e.name, text); !fresh)
-      throw Error("sweep: --arith entries '{}' and '{}' name the same run '{}' (give each arithmetic once)",
-                  it->second, text, e.name);
+      throw Error("sweep: --arith entries '{}' and '{}' name the same run '{}' (give each arithmetic once)", it->second,
+                  text, e.name);
     p.entries.push_back(std::move(e));
   }
   // Seed by seed: after the first seed's runs every arithmetic has a result to compare.
@@ -42,7 +43,8 @@ SweepPlan plan_sweep(const SweepRequest& request) {
       r.name = fmt::format("{}.seed{}", p.entries[i].name, seed);
       r.dir = (fs::path(p.dir) / r.name).string();
       r.overrides = request.sets;
-      for (const auto& [key, spec] : p.entries[i].assignments) r.overrides.push_back(fmt::format("arith.{}={}", key, spec));
+      for (const auto& [key, spec] : p.entries[i].assignments)
+        r.overrides.push_back(fmt::format("arith.{}={}", key, spec));
       r.overrides.push_back(fmt::format("seed={}", seed));
       r.overrides.push_back("out_dir=" + r.dir);
       p.runs.push_back(std::move(r));
@@ -75,8 +77,10 @@ std::vector<train::TrainConfig> resolve_runs(const SweepPlan& plan) {
         arith::make_multiplier(spec);
       } catch (const Error& err) {
         if (looks_comma_joined(spec))
-          throw Error("sweep: --arith entry '{}': {} (in a sweep file give each entry as its own string: "
-                      "arith = [\"exact\", \"lmul:m=4\"]; specs use ',' for their options)", e.text, err.what());
+          throw Error(
+              "sweep: --arith entry '{}': {} (in a sweep file give each entry as its own string: "
+              "arith = [\"exact\", \"lmul:m=4\"]; specs use ',' for their options)",
+              e.text, err.what());
         throw Error("sweep: --arith entry '{}': {}", e.text, err.what());
       }
     }
@@ -85,7 +89,8 @@ std::vector<train::TrainConfig> resolve_runs(const SweepPlan& plan) {
   for (const auto& r : plan.runs) {
     configs.push_back(train::load_config(plan.request.config, r.overrides));
     const auto& a = configs.back().arith;
-    const std::string key = fmt::format("{} {} {} {} {} seed={}", a.linear, a.attention, a.head, a.embedding, a.backward, r.seed);
+    const std::string key =
+        fmt::format("{} {} {} {} {} seed={}", a.linear, a.attention, a.head, a.embedding, a.backward, r.seed);
     const std::string& text = plan.entries[r.entry].text;
     if (auto [it, fresh] = arith_of.emplace(key, text); !fresh)
       throw Error("sweep: --arith entries '{}' and '{}' give the same arithmetic (drop one)", it->second, text);
@@ -120,8 +125,10 @@ RunStatus run_status(const fs::path& run_dir, int64_t max_iters) {
   if (!fs::exists(ckpt)) return {};
   const int64_t step = train::read_checkpoint_meta(ckpt.string()).state.iter;
   if (step > max_iters)
-    throw Error("{}: the run has trained {} iterations, more than max_iters={} (raise max_iters, or use "
-                "another --out)", run_dir.string(), step, max_iters);
+    throw Error(
+        "{}: the run has trained {} iterations, more than max_iters={} (raise max_iters, or use "
+        "another --out)",
+        run_dir.string(), step, max_iters);
   const bool done = step == max_iters && final_line(run_dir / "metrics.jsonl", max_iters);
   return {done ? RunState::finished : RunState::interrupted, step};
 }

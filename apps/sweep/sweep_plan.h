@@ -24,7 +24,7 @@ struct SweepPlan {
   SweepRequest request;
   std::string dir;  // the sweep dir
   std::vector<ArithEntry> entries;
-  std::vector<int64_t> seeds;     // the request's, or the base config's seed
+  std::vector<int64_t> seeds;    // the request's, or the base config's seed
   std::vector<PlannedRun> runs;  // seed by seed (in the given order), entries in order within each
 };
 

@@ -64,9 +64,12 @@ std::vector<std::string> parse_sites(const std::string& text, const std::string&
   std::vector<std::string> sites;
   for (const std::string& word : split(text, '+')) {
     std::vector<std::string> add;
-    if (word == "all") add = {"linear", "attention", "head"};
-    else if (std::ranges::find(kSites, word) != std::end(kSites)) add = {word};
-    else throw Error("{} '{}': unknown site '{}' (choose {})", where, text, word, kSiteChoices);
+    if (word == "all")
+      add = {"linear", "attention", "head"};
+    else if (std::ranges::find(kSites, word) != std::end(kSites))
+      add = {word};
+    else
+      throw Error("{} '{}': unknown site '{}' (choose {})", where, text, word, kSiteChoices);
     for (const auto& s : add)
       if (std::ranges::find(sites, s) == sites.end()) sites.push_back(s);
   }
@@ -101,7 +104,8 @@ ArithEntry parse_arith_entry(const std::string& text, const std::string& site_te
       continue;
     }
     const std::string key = part.substr(0, eq);
-    if (key == "backward") assign(key, spec);
+    if (key == "backward")
+      assign(key, spec);
     else
       for (const auto& site : parse_sites(key, where)) assign(site, spec);
     name_parts.push_back(part);
@@ -193,17 +197,20 @@ std::string resolve_sweep_path(const std::string& sweep_file, const std::string&
   const fs::path beside = fs::path(sweep_file).parent_path() / p;
   if (fs::exists(beside)) return beside.lexically_normal().string();
   if (fs::exists(p)) return value;
-  throw Error("{}: key '{}': {} is neither beside the sweep file ({}) nor under the working directory {} (give an "
-              "absolute path, or run from the directory it is relative to)", sweep_file, key, value,
-              beside.lexically_normal().string(), fs::current_path().string());
+  throw Error(
+      "{}: key '{}': {} is neither beside the sweep file ({}) nor under the working directory {} (give an "
+      "absolute path, or run from the directory it is relative to)",
+      sweep_file, key, value, beside.lexically_normal().string(), fs::current_path().string());
 }
 
 SweepRequest read_sweep_file(const std::string& path) {
   const toml::table t = parse_toml(path);
   for (const auto& [key, node] : t)
     if (key.str() != "sweep")
-      throw Error("{}:{}: unexpected '{}' (a sweep file holds only the [sweep] table; training keys go in "
-                  "its base config or in set = [\"key=value\"])", path, node.source().begin.line, key.str());
+      throw Error(
+          "{}:{}: unexpected '{}' (a sweep file holds only the [sweep] table; training keys go in "
+          "its base config or in set = [\"key=value\"])",
+          path, node.source().begin.line, key.str());
   const toml::table* s = t["sweep"].as_table();
   if (!s) throw Error("{}: no [sweep] table (a sweep file needs [sweep] with config and arith)", path);
   SweepRequest r;
@@ -211,11 +218,16 @@ SweepRequest read_sweep_file(const std::string& path) {
   for (const auto& [key, node] : *s) {
     const std::string k(key.str());
     const std::string at = fmt::format("{}:{}: key 'sweep.{}'", path, node.source().begin.line, k);
-    if (k == "config") r.config = string_value(node, at), has_config = true;
-    else if (k == "arith") r.arith = string_array(node, at), has_arith = true;
-    else if (k == "site") r.site = string_value(node, at);
-    else if (k == "set") r.sets = string_array(node, at);
-    else if (k == "out") r.out = string_value(node, at);
+    if (k == "config")
+      r.config = string_value(node, at), has_config = true;
+    else if (k == "arith")
+      r.arith = string_array(node, at), has_arith = true;
+    else if (k == "site")
+      r.site = string_value(node, at);
+    else if (k == "set")
+      r.sets = string_array(node, at);
+    else if (k == "out")
+      r.out = string_value(node, at);
     else if (k == "seeds") {
       if (!node.is_array()) throw Error("{} must be an array of integers", at);
       for (const auto& x : *node.as_array()) {

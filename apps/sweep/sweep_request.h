@@ -57,9 +57,9 @@ bool is_sweep_file(const std::string& path);
 // if it exists there, else under the working directory. Throws lmul::Error naming the file, the key
 // and both places looked at.
 std::string resolve_sweep_path(const std::string& sweep_file, const std::string& value, const std::string& key);
-// Reads a sweep file (the config path resolved as above): only a [sweep] table with keys config (string), arith (array of strings),
-// site (string), seeds (array of integers), set (array of "key=value" strings), out (string).
-// Unknown keys and wrong types are errors naming file:line and the key.
+// Reads a sweep file (the config path resolved as above): only a [sweep] table with keys config (string), arith (array
+// of strings), site (string), seeds (array of integers), set (array of "key=value" strings), out (string). Unknown keys
+// and wrong types are errors naming file:line and the key.
 SweepRequest read_sweep_file(const std::string& path);
 // The request as a sweep file (what SWEEP_DIR/sweep.toml holds).
 std::string to_sweep_toml(const SweepRequest& request);

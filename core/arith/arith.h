@@ -43,16 +43,14 @@ class Multiplier {
   // Rounds a rows×cols operand (row stride ld) into out (contiguous rows×cols) as the values this
   // arithmetic multiplies (dequantised: fp32 numbers equal to the format's values times scale).
   // Returns false and writes nothing when the arithmetic takes fp32 operands as they are.
-  virtual bool quantize(Role role, const float* x, int64_t rows, int64_t cols, int64_t ld,
-                        float* out) = 0;
+  virtual bool quantize(Role role, const float* x, int64_t rows, int64_t cols, int64_t ld, float* out) = 0;
 
   // Forms the products of already-quantised operands as this arithmetic does, sums in fp32.
   // May use the OpenMP pool (nested calls from a parallel region run on one thread).
   virtual void gemm(const Gemm& g) = 0;
 
   // batch GEMMs g_i = g with A, B, C advanced by i·stride_a, i·stride_b, i·stride_c floats.
-  virtual void gemm_batched(const Gemm& g, int64_t batch, int64_t stride_a, int64_t stride_b,
-                            int64_t stride_c);
+  virtual void gemm_batched(const Gemm& g, int64_t batch, int64_t stride_a, int64_t stride_b, int64_t stride_c);
 
   // State kept across steps, for checkpoints (empty for stateless arithmetics).
   virtual std::vector<uint8_t> state() const { return {}; }
@@ -81,8 +79,8 @@ struct FormatInfo {
   // rows×cols operand: one value at a time with the format's *_ref function, scales computed in
   // plain loops. Returns false where quantize() does (the role's operands stay fp32). Every
   // built-in row has one; a format registered at run time may leave it null.
-  bool (*reference_quantize)(std::string_view options, uint64_t seed, Role role, const float* x,
-                             int64_t rows, int64_t cols, float* out) = nullptr;
+  bool (*reference_quantize)(std::string_view options, uint64_t seed, Role role, const float* x, int64_t rows,
+                             int64_t cols, float* out) = nullptr;
   // The scalar reference of one product of two quantised operands; nullptr: the fp32 product.
   float (*reference_product)(std::string_view options, float a, float b) = nullptr;
   // The packed export codec (`lmul export --format`); nullptr when the format has none.

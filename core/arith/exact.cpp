@@ -15,14 +15,12 @@ void sgemm(const Gemm& g) {
         for (int64_t j = 0; j < g.N; ++j) g.C[i * g.ldc + j] = 0.0f;
     return;
   }
-  cblas_sgemm(CblasRowMajor, g.ta ? CblasTrans : CblasNoTrans, g.tb ? CblasTrans : CblasNoTrans,
-              static_cast<int>(g.M), static_cast<int>(g.N), static_cast<int>(g.K), 1.0f, g.A,
-              static_cast<int>(g.lda), g.B, static_cast<int>(g.ldb), g.accumulate ? 1.0f : 0.0f,
-              g.C, static_cast<int>(g.ldc));
+  cblas_sgemm(CblasRowMajor, g.ta ? CblasTrans : CblasNoTrans, g.tb ? CblasTrans : CblasNoTrans, static_cast<int>(g.M),
+              static_cast<int>(g.N), static_cast<int>(g.K), 1.0f, g.A, static_cast<int>(g.lda), g.B,
+              static_cast<int>(g.ldb), g.accumulate ? 1.0f : 0.0f, g.C, static_cast<int>(g.ldc));
 }
 
-void Multiplier::gemm_batched(const Gemm& g, int64_t batch, int64_t stride_a, int64_t stride_b,
-                              int64_t stride_c) {
+void Multiplier::gemm_batched(const Gemm& g, int64_t batch, int64_t stride_a, int64_t stride_b, int64_t stride_c) {
   // Small per-item GEMMs (attention heads): parallel over items, each item on one thread.
 #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < batch; ++i) {
@@ -51,8 +49,7 @@ std::unique_ptr<Multiplier> make_exact(std::string_view options, uint64_t) {
   return std::make_unique<Exact>();
 }
 
-bool exact_reference_quantize(std::string_view options, uint64_t, Role, const float*, int64_t,
-                              int64_t, float*) {
+bool exact_reference_quantize(std::string_view options, uint64_t, Role, const float*, int64_t, int64_t, float*) {
   SpecOptions o("exact", options);
   o.finish();
   return false;

@@ -25,8 +25,7 @@ class Float final : public Multiplier {
     return fmt::format("float:e={},m={},round={}", format_.e, format_.m, rounding_name(rounding_));
   }
 
-  bool quantize(Role, const float* x, int64_t rows, int64_t cols, int64_t ld,
-                float* out) override {
+  bool quantize(Role, const float* x, int64_t rows, int64_t cols, int64_t ld, float* out) override {
     const uint64_t key = rounding_ == Rounding::stochastic ? stream_.next_key() : 0;
     round_minifloat(format_, rounding_, x, rows, cols, ld, out, 1.0f, key);
     return true;
@@ -71,8 +70,7 @@ FloatOptions parse_float_em(SpecOptions& o, int e_default, int m_default) {
 FloatOptions parse_float(std::string_view options) {
   SpecOptions o(fmt::format("float:{}", options), options);
   if (!o.has("e") || !o.has("m"))
-    throw Error("arith spec '{}': float needs e= (2..8) and m= (1..23), e.g. float:e=8,m=7",
-                o.spec());
+    throw Error("arith spec '{}': float needs e= (2..8) and m= (1..23), e.g. float:e=8,m=7", o.spec());
   return parse_float_em(o, 0, 0);
 }
 
@@ -80,8 +78,7 @@ FloatOptions parse_float(std::string_view options) {
 FloatOptions parse_alias(const char* name, int e, int m, std::string_view options) {
   SpecOptions o(options.empty() ? std::string(name) : fmt::format("{}:{}", name, options), options);
   if (o.has("e") || o.has("m"))
-    throw Error("arith spec '{}': {} fixes e={},m={} (write float:e=..,m=.. instead)", o.spec(), name,
-                e, m);
+    throw Error("arith spec '{}': {} fixes e={},m={} (write float:e=..,m=.. instead)", o.spec(), name, e, m);
   return parse_float_em(o, e, m);
 }
 FloatOptions parse_bf16(std::string_view options) { return parse_alias("bf16", 8, 7, options); }
@@ -95,8 +92,8 @@ std::unique_ptr<Multiplier> make(std::string_view options, uint64_t seed) {
 
 // Every role, every element: round_*_ref; the first call's stochastic stream key.
 template <FloatOptions (*parse)(std::string_view)>
-bool reference_quantize(std::string_view options, uint64_t seed, Role, const float* x,
-                        int64_t rows, int64_t cols, float* out) {
+bool reference_quantize(std::string_view options, uint64_t seed, Role, const float* x, int64_t rows, int64_t cols,
+                        float* out) {
   const FloatOptions p = parse(options);
   const uint64_t key = CounterStream(seed).next_key();
   for (int64_t i = 0; i < rows * cols; ++i)
@@ -110,8 +107,9 @@ bool reference_quantize(std::string_view options, uint64_t seed, Role, const flo
 
 extern const FormatInfo float_format{
     .name = "float",
-    .help = "float:e=E,m=M[,round=nearest*|stochastic] IEEE-like float, E 2..8, M 1..23: bias "
-            "2^(E-1)-1, subnormals, saturating (Inf -> max, NaN kept); all roles",
+    .help =
+        "float:e=E,m=M[,round=nearest*|stochastic] IEEE-like float, E 2..8, M 1..23: bias "
+        "2^(E-1)-1, subnormals, saturating (Inf -> max, NaN kept); all roles",
     .example = "float:e=4,m=3",
     .make = &make<parse_float>,
     .reference_quantize = &reference_quantize<parse_float>,

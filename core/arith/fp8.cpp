@@ -46,17 +46,14 @@ class Fp8 final : public Multiplier {
                  AmaxScaler(scaling, history, margin, formats_[2].max_finite)} {}
 
   std::string spec() const override {
-    const char* scale = scaling_ == Scaling::none      ? "none"
-                        : scaling_ == Scaling::current ? "current"
-                                                       : "delayed";
+    const char* scale = scaling_ == Scaling::none ? "none" : scaling_ == Scaling::current ? "current" : "delayed";
     std::string s = fmt::format("fp8:{},scale={}", kind_, scale);
     if (scaling_ != Scaling::none) s += fmt::format(",margin={}", margin_);
     if (scaling_ == Scaling::delayed) s += fmt::format(",history={}", history_);
     return s + fmt::format(",round={}", rounding_name(rounding_));
   }
 
-  bool quantize(Role role, const float* x, int64_t rows, int64_t cols, int64_t ld,
-                float* out) override {
+  bool quantize(Role role, const float* x, int64_t rows, int64_t cols, int64_t ld, float* out) override {
     const auto r = static_cast<size_t>(role);
     const float scale = scalers_[r].scale_for(x, rows, cols, ld);
     const uint64_t key = rounding_ == Rounding::stochastic ? stream_.next_key() : 0;
@@ -87,7 +84,7 @@ class Fp8 final : public Multiplier {
   int history_, margin_;
   Rounding rounding_;
   CounterStream stream_;
-  std::array<MiniFloat, 3> formats_;    // by Role: weight, activation, gradient
+  std::array<MiniFloat, 3> formats_;  // by Role: weight, activation, gradient
   std::array<AmaxScaler, 3> scalers_;
 };
 
@@ -102,11 +99,9 @@ Fp8Options parse_fp8(std::string_view options) {
   SpecOptions o(fmt::format("fp8:{}", options), options);
   const std::string kind = o.word();
   if (kind != "e4m3" && kind != "e5m2" && kind != "hybrid")
-    throw Error("arith spec '{}': fp8 format '{}' is not allowed (choose e4m3|e5m2|hybrid)",
-                o.spec(), kind);
+    throw Error("arith spec '{}': fp8 format '{}' is not allowed (choose e4m3|e5m2|hybrid)", o.spec(), kind);
   const std::string s = o.choice("scale", "delayed", "none|current|delayed");
-  const Scaling scaling = s == "none" ? Scaling::none : s == "current" ? Scaling::current
-                                                                       : Scaling::delayed;
+  const Scaling scaling = s == "none" ? Scaling::none : s == "current" ? Scaling::current : Scaling::delayed;
   if (scaling != Scaling::delayed && o.has("history"))
     throw Error("arith spec '{}': history= applies to scale=delayed only", o.spec());
   if (scaling == Scaling::none && o.has("margin"))
@@ -126,8 +121,8 @@ std::unique_ptr<Multiplier> make_fp8(std::string_view options, uint64_t seed) {
 // The first quantize() of a fresh Fp8: scale 1 (none; delayed, whose history is still empty) or
 // 2^(floor(log2(max/amax)) − margin) of this tensor (current; 1 when the amax is 0 or not
 // finite), then round_*_ref of each x·scale, divided by the scale.
-bool fp8_reference_quantize(std::string_view options, uint64_t seed, Role role, const float* x,
-                            int64_t rows, int64_t cols, float* out) {
+bool fp8_reference_quantize(std::string_view options, uint64_t seed, Role role, const float* x, int64_t rows,
+                            int64_t cols, float* out) {
   const Fp8Options p = parse_fp8(options);
   const bool e5m2 = role == Role::gradient ? p.kind != "e4m3" : p.kind == "e5m2";
   const MiniFloat f = e5m2 ? MiniFloat::e5m2() : MiniFloat::e4m3();
@@ -148,10 +143,10 @@ bool fp8_reference_quantize(std::string_view options, uint64_t seed, Role role, 
   const uint64_t key = CounterStream(seed).next_key();
   for (int64_t i = 0; i < n; ++i) {
     const float v = x[i] * scale;
-    out[i] = (p.rounding == Rounding::nearest
-                  ? round_nearest_ref(f, v)
-                  : round_stochastic_ref(f, v, random_bits(key, static_cast<uint64_t>(i)))) /
-             scale;
+    out[i] =
+        (p.rounding == Rounding::nearest ? round_nearest_ref(f, v)
+                                         : round_stochastic_ref(f, v, random_bits(key, static_cast<uint64_t>(i)))) /
+        scale;
   }
   return true;
 }
@@ -189,11 +184,12 @@ std::unique_ptr<ExportCodec> make_fp8_codec(std::string_view options) {
 
 extern const FormatInfo fp8_format{
     .name = "fp8",
-    .help = "fp8:e4m3|e5m2|hybrid[,scale=none|current|delayed*][,history=1024][,margin=0]"
-            "[,round=nearest*|stochastic] OCP OFP8 E4M3FN (max 448) / E5M2 (max 57344), "
-            "saturating, NaN kept; hybrid: E5M2 gradients; power-of-two per-tensor scales, by "
-            "default delayed (Transformer Engine's default recipe: amax history 1024, margin 0), "
-            "scale=none (scale 1) only when asked",
+    .help =
+        "fp8:e4m3|e5m2|hybrid[,scale=none|current|delayed*][,history=1024][,margin=0]"
+        "[,round=nearest*|stochastic] OCP OFP8 E4M3FN (max 448) / E5M2 (max 57344), "
+        "saturating, NaN kept; hybrid: E5M2 gradients; power-of-two per-tensor scales, by "
+        "default delayed (Transformer Engine's default recipe: amax history 1024, margin 0), "
+        "scale=none (scale 1) only when asked",
     .example = "fp8:e4m3",
     .make = &make_fp8,
     .reference_quantize = &fp8_reference_quantize,

@@ -9,8 +9,7 @@ namespace lmul::arith {
 float amax(const float* x, int64_t rows, int64_t cols, int64_t ld) {
   float m = 0.0f;
   bool finite = true;
-#pragma omp parallel for schedule(static) reduction(max : m) reduction(&& : finite) \
-    if (rows * cols > 16384)
+#pragma omp parallel for schedule(static) reduction(max : m) reduction(&& : finite) if (rows * cols > 16384)
   for (int64_t i = 0; i < rows; ++i)
     for (int64_t j = 0; j < cols; ++j) {
       const float a = std::fabs(x[i * ld + j]);
@@ -20,8 +19,7 @@ float amax(const float* x, int64_t rows, int64_t cols, int64_t ld) {
   return finite ? m : std::numeric_limits<float>::infinity();
 }
 
-AmaxScaler::AmaxScaler(Scaling mode, int history, int margin, float fmax)
-    : mode_(mode), margin_(margin), fmax_(fmax) {
+AmaxScaler::AmaxScaler(Scaling mode, int history, int margin, float fmax) : mode_(mode), margin_(margin), fmax_(fmax) {
   if (mode == Scaling::delayed) history_.assign(static_cast<size_t>(history), 0.0f);
 }
 
@@ -65,8 +63,8 @@ void AmaxScaler::load(StateReader& r) {
   pos_ = r.get<uint32_t>();
   count_ = r.get<uint32_t>();
   if (r.get<uint32_t>() != history_.size() || pos_ > history_.size() || count_ > history_.size())
-    throw Error("arith spec '{}': checkpointed amax history has another length than history={}",
-                r.spec(), history_.size());
+    throw Error("arith spec '{}': checkpointed amax history has another length than history={}", r.spec(),
+                history_.size());
   for (float& h : history_) h = r.get<float>();
 }
 

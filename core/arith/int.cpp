@@ -42,8 +42,7 @@ class Integer final : public Multiplier {
     return s + fmt::format(",round={}", rounding_name(rounding_));
   }
 
-  bool quantize(Role role, const float* x, int64_t rows, int64_t cols, int64_t ld,
-                float* out) override {
+  bool quantize(Role role, const float* x, int64_t rows, int64_t cols, int64_t ld, float* out) override {
     if (role == Role::gradient) return false;
     const int bits = role == Role::weight ? w_ : a_;
     const uint64_t key = rounding_ == Rounding::stochastic ? stream_.next_key() : 0;
@@ -87,10 +86,8 @@ IntOptions parse_int(std::string_view options) {
   const int w = static_cast<int>(o.integer("w", b, 2, 16));
   const int a = static_cast<int>(o.integer("a", b, 2, 16));
   const std::string g = o.choice("gran", "tensor", "tensor|channel|group");
-  const Granularity gran = g == "tensor" ? Granularity::tensor : g == "channel" ? Granularity::row
-                                                                               : Granularity::group;
-  if (gran != Granularity::group && o.has("g"))
-    throw Error("arith spec '{}': g= applies to gran=group only", o.spec());
+  const Granularity gran = g == "tensor" ? Granularity::tensor : g == "channel" ? Granularity::row : Granularity::group;
+  if (gran != Granularity::group && o.has("g")) throw Error("arith spec '{}': g= applies to gran=group only", o.spec());
   const int64_t group = o.integer("g", 128, 1, 1 << 20);
   const Rounding rounding = rounding_option(o);
   o.finish();
@@ -103,8 +100,8 @@ std::unique_ptr<Multiplier> make_int(std::string_view options, uint64_t seed) {
 }
 
 // Weights and activations: int_value_ref with s = finite amax of the element's group / qmax.
-bool int_reference_quantize(std::string_view options, uint64_t seed, Role role, const float* x,
-                            int64_t rows, int64_t cols, float* out) {
+bool int_reference_quantize(std::string_view options, uint64_t seed, Role role, const float* x, int64_t rows,
+                            int64_t cols, float* out) {
   const IntOptions p = parse_int(options);
   if (role == Role::gradient) return false;
   const int qmax = (1 << ((role == Role::weight ? p.w : p.a) - 1)) - 1;
@@ -122,8 +119,8 @@ bool int_reference_quantize(std::string_view options, uint64_t seed, Role role, 
       const int64_t first = p.gran == Granularity::tensor ? 0 : i * cols + (j / g) * g;
       const int64_t n = p.gran == Granularity::tensor ? rows * cols : std::min(g, i * cols + cols - first);
       const float s = amax(first, n) / static_cast<float>(qmax);
-      out[i * cols + j] = int_value_ref(x[i * cols + j], s, qmax, p.rounding,
-                                        random_bits(key, static_cast<uint64_t>(i * cols + j)));
+      out[i * cols + j] =
+          int_value_ref(x[i * cols + j], s, qmax, p.rounding, random_bits(key, static_cast<uint64_t>(i * cols + j)));
     }
   return true;
 }
@@ -164,9 +161,10 @@ std::unique_ptr<ExportCodec> make_int_codec(std::string_view options) {
 
 extern const FormatInfo int_format{
     .name = "int",
-    .help = "int:b=8[,w=B][,a=B][,gran=tensor*|channel|group][,g=128][,round=nearest*|stochastic] "
-            "symmetric integer, B 2..16, scale=max|x|/(2^(B-1)-1) per tensor/row/group; "
-            "gradients fp32; NaN kept, Inf clamped",
+    .help =
+        "int:b=8[,w=B][,a=B][,gran=tensor*|channel|group][,g=128][,round=nearest*|stochastic] "
+        "symmetric integer, B 2..16, scale=max|x|/(2^(B-1)-1) per tensor/row/group; "
+        "gradients fp32; NaN kept, Inf clamped",
     .example = "int:b=8",
     .make = &make_int,
     .reference_quantize = &int_reference_quantize,

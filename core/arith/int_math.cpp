@@ -13,14 +13,15 @@ float int_value_ref(float x, float s, int qmax, Rounding rounding, uint32_t r) {
   if (s == 0.0f) return std::copysign(0.0f, x);
   const float v = x / s;
   const float lim = static_cast<float>(qmax);
-  const float q = rounding == Rounding::nearest
-                      ? std::nearbyint(v)
-                      : static_cast<float>(std::floor(static_cast<double>(v) + std::ldexp(static_cast<double>(r), -32)));
+  const float q =
+      rounding == Rounding::nearest
+          ? std::nearbyint(v)
+          : static_cast<float>(std::floor(static_cast<double>(v) + std::ldexp(static_cast<double>(r), -32)));
   return std::copysign(std::clamp(q, -lim, lim) * s, x);
 }
 
-void int_quantize(const float* x, int64_t rows, int64_t cols, int64_t ld, float* out, int qmax,
-                  Granularity gran, int64_t group, Rounding rounding, uint64_t key) {
+void int_quantize(const float* x, int64_t rows, int64_t cols, int64_t ld, float* out, int qmax, Granularity gran,
+                  int64_t group, Rounding rounding, uint64_t key) {
   const float lim = static_cast<float>(qmax);
   float tensor_amax = 0.0f;
   if (gran == Granularity::tensor)

@@ -17,7 +17,7 @@ float int_value_ref(float x, float s, int qmax, Rounding rounding, uint32_t r);
 
 // Fast path over a rows×cols block: s = finite amax of the group / qmax. Stochastic rounding draws
 // random_bits(key, i·cols + j).
-void int_quantize(const float* x, int64_t rows, int64_t cols, int64_t ld, float* out, int qmax,
-                  Granularity gran, int64_t group, Rounding rounding, uint64_t key);
+void int_quantize(const float* x, int64_t rows, int64_t cols, int64_t ld, float* out, int qmax, Granularity gran,
+                  int64_t group, Rounding rounding, uint64_t key);
 
 }  // namespace lmul::arith

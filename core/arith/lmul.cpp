@@ -17,19 +17,20 @@ class LMul final : public Multiplier {
   LMul(int m, LMulVariant variant, bool trunc) : m_(m), variant_(variant), trunc_(trunc) {}
 
   std::string spec() const override {
-    return fmt::format("lmul:m={},variant={},round={}", m_,
-                       variant_ == LMulVariant::bits ? "bits" : "formula", trunc_ ? "trunc" : "rne");
+    return fmt::format("lmul:m={},variant={},round={}", m_, variant_ == LMulVariant::bits ? "bits" : "formula",
+                       trunc_ ? "trunc" : "rne");
   }
 
-  bool quantize(Role, const float* x, int64_t rows, int64_t cols, int64_t ld,
-                float* out) override {
+  bool quantize(Role, const float* x, int64_t rows, int64_t cols, int64_t ld, float* out) override {
     lmul_reduce(x, rows, cols, ld, out, m_, trunc_);
     return true;
   }
 
   void gemm(const Gemm& g) override {
-    if (variant_ == LMulVariant::bits) lmul_bits_gemm(g, m_);
-    else lmul_formula_gemm(g, m_);
+    if (variant_ == LMulVariant::bits)
+      lmul_bits_gemm(g, m_);
+    else
+      lmul_formula_gemm(g, m_);
   }
 
  private:
@@ -59,8 +60,8 @@ std::unique_ptr<Multiplier> make_lmul(std::string_view options, uint64_t) {
   return std::make_unique<LMul>(p.m, p.variant, p.trunc);
 }
 
-bool lmul_reference_quantize(std::string_view options, uint64_t, Role, const float* x,
-                             int64_t rows, int64_t cols, float* out) {
+bool lmul_reference_quantize(std::string_view options, uint64_t, Role, const float* x, int64_t rows, int64_t cols,
+                             float* out) {
   const LMulOptions p = parse_lmul(options);
   for (int64_t i = 0; i < rows * cols; ++i) out[i] = lmul_reduce_ref(x[i], p.m, p.trunc);
   return true;
@@ -75,10 +76,11 @@ float lmul_reference_product(std::string_view options, float a, float b) {
 
 extern const FormatInfo lmul_format{
     .name = "lmul",
-    .help = "lmul:m=M[,variant=bits*|formula][,round=rne*|trunc] L-Mul (Luo & Sun 2024), M 1..23: "
-            "operands reduced to M mantissa bits; bits = integer add of the patterns (paper's "
-            "simulation), formula = (1+xm+ym+2^-l)2^(ex+ey); zero->0, NaN/Inf propagate, "
-            "underflow->0, overflow->Inf",
+    .help =
+        "lmul:m=M[,variant=bits*|formula][,round=rne*|trunc] L-Mul (Luo & Sun 2024), M 1..23: "
+        "operands reduced to M mantissa bits; bits = integer add of the patterns (paper's "
+        "simulation), formula = (1+xm+ym+2^-l)2^(ex+ey); zero->0, NaN/Inf propagate, "
+        "underflow->0, overflow->Inf",
     .example = "lmul:m=4",
     .make = &make_lmul,
     .reference_quantize = &lmul_reference_quantize,

@@ -41,8 +41,7 @@ struct ExpRange {
 
 ExpRange exp_range(const float* x, int64_t rows, int64_t cols, int64_t ld) {
   uint32_t lo = 255, hi = 0;  // zero/subnormal fields (0) count as 255 for lo and 0 for hi
-#pragma omp parallel for schedule(static) reduction(min : lo) reduction(max : hi) \
-    if (rows * cols > 65536)
+#pragma omp parallel for schedule(static) reduction(min : lo) reduction(max : hi) if (rows * cols > 65536)
   for (int64_t i = 0; i < rows; ++i) {
     const float* xi = x + i * ld;
 #pragma omp simd reduction(min : lo) reduction(max : hi)
@@ -116,8 +115,8 @@ constexpr int64_t kKC = 256;
 // bm: their nonzero masks (bit j of bm[k]). mr×nr: the valid part. kAZ / kBZ: the A / B panel has
 // zeros, so products are masked (A's mask is tested on the broadcast pattern itself).
 template <bool kAZ, bool kBZ>
-void tile(int64_t kc, const uint32_t* a, const uint32_t* b, const uint32_t* bm, float* c,
-          int64_t ldc, int mr, int nr, bool load_c) {
+void tile(int64_t kc, const uint32_t* a, const uint32_t* b, const uint32_t* bm, float* c, int64_t ldc, int mr, int nr,
+          bool load_c) {
   const __m512i exp_mask = _mm512_set1_epi32(static_cast<int>(kExpMask));
   const __mmask16 n0 = nr >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << nr) - 1);
   const __mmask16 n1 = nr >= 32 ? 0xFFFF : nr > 16 ? static_cast<__mmask16>((1u << (nr - 16)) - 1) : 0;
@@ -164,10 +163,8 @@ void tile(int64_t kc, const uint32_t* a, const uint32_t* b, const uint32_t* bm, 
   }
 }
 
-using TileFn = void (*)(int64_t, const uint32_t*, const uint32_t*, const uint32_t*, float*, int64_t,
-                        int, int, bool);
-constexpr TileFn kTiles[2][2] = {{&tile<false, false>, &tile<false, true>},
-                                 {&tile<true, false>, &tile<true, true>}};
+using TileFn = void (*)(int64_t, const uint32_t*, const uint32_t*, const uint32_t*, float*, int64_t, int, int, bool);
+constexpr TileFn kTiles[2][2] = {{&tile<false, false>, &tile<false, true>}, {&tile<true, false>, &tile<true, true>}};
 
 }  // namespace
 
@@ -205,8 +202,7 @@ void lmul_bits_gemm(const Gemm& g, int m) {
     }
     for (int64_t k = 0; k < K; ++k) {
       uint32_t mask = 0;
-      for (int64_t jj = 0; jj < kNR; ++jj)
-        mask |= ((dst[k * kNR + jj] + kconst) & kExpMask) ? (1u << jj) : 0u;
+      for (int64_t jj = 0; jj < kNR; ++jj) mask |= ((dst[k * kNR + jj] + kconst) & kExpMask) ? (1u << jj) : 0u;
       Bm[p * K + k] = mask;
       if (mask != ~0u) Bz[p * nkc + k / kKC] = 1;
     }
@@ -235,7 +231,7 @@ void lmul_bits_gemm(const Gemm& g, int m) {
         for (int64_t k = 0; k < K; ++k)
           for (int64_t r = 0; r < kMR; ++r)
             dst[k * kMR + r] = r < valid ? std::bit_cast<uint32_t>(g.A[k * g.lda + i + r]) : 0x3F800000u;
-      } else {     // A stored M×K: read each row in order
+      } else {  // A stored M×K: read each row in order
         for (int64_t r = 0; r < kMR; ++r)
           for (int64_t k = 0; k < K; ++k)
             dst[k * kMR + r] = r < valid ? std::bit_cast<uint32_t>(g.A[(i + r) * g.lda + k]) : 0x3F800000u;
@@ -254,8 +250,8 @@ void lmul_bits_gemm(const Gemm& g, int m) {
         for (int64_t q = 0; q < nmp; ++q) {
           const int mr = static_cast<int>(std::min<int64_t>(kMR, rows - q * kMR));
           const TileFn fn = kTiles[az[q * nkc + pc]][Bz[p * nkc + pc]];
-          fn(kc, ap.data() + (q * K + k0) * kMR, Bp + (p * K + k0) * kNR, Bm + p * K + k0, g.C + (i0 + q * kMR) * g.ldc + p * kNR,
-             g.ldc, mr, nr, g.accumulate || pc > 0);
+          fn(kc, ap.data() + (q * K + k0) * kMR, Bp + (p * K + k0) * kNR, Bm + p * K + k0,
+             g.C + (i0 + q * kMR) * g.ldc + p * kNR, g.ldc, mr, nr, g.accumulate || pc > 0);
         }
       }
     }

@@ -41,8 +41,7 @@ float lmul_reduce_ref(float x, int m, bool trunc) {
   return round_nearest_ref(MiniFloat::ieee(8, m), x);  // saturates at (2 − 2^−m)·2^127
 }
 
-void lmul_reduce(const float* x, int64_t rows, int64_t cols, int64_t ld, float* out, int m,
-                 bool trunc) {
+void lmul_reduce(const float* x, int64_t rows, int64_t cols, int64_t ld, float* out, int m, bool trunc) {
   if (!trunc) round_minifloat(MiniFloat::ieee(8, m), Rounding::nearest, x, rows, cols, ld, out);
   const uint32_t keep = ~((1u << (23 - m)) - 1u);
 #pragma omp parallel for schedule(static) if (rows * cols > 16384)
@@ -54,10 +53,7 @@ void lmul_reduce(const float* x, int64_t rows, int64_t cols, int64_t ld, float* 
       const uint32_t b = std::bit_cast<uint32_t>(xi[j]);
       const uint32_t e = b & kInf;
       // Flush subnormals; keep Inf/NaN; otherwise the rounded (or truncated) value.
-      const uint32_t r = e == 0 ? b & kSign
-                         : e == kInf ? b
-                         : trunc ? b & keep
-                                 : std::bit_cast<uint32_t>(oi[j]);
+      const uint32_t r = e == 0 ? b & kSign : e == kInf ? b : trunc ? b & keep : std::bit_cast<uint32_t>(oi[j]);
       oi[j] = std::bit_cast<float>(r);
     }
   }
@@ -69,8 +65,8 @@ float lmul_bits_ref(float x, float y, int m) {
   const uint32_t bx = std::bit_cast<uint32_t>(x), by = std::bit_cast<uint32_t>(y);
   const uint32_t sign = (bx ^ by) & kSign;
   const int64_t t = int64_t{bx & ~kSign} + int64_t{by & ~kSign} - int64_t{lmul_bits_constant(m)};
-  if (t < kMinNormal) return std::bit_cast<float>(sign);           // exponent underflow → ±0
-  if (t >= kInf) return std::bit_cast<float>(sign | kInf);         // overflow → ±Inf
+  if (t < kMinNormal) return std::bit_cast<float>(sign);    // exponent underflow → ±0
+  if (t >= kInf) return std::bit_cast<float>(sign | kInf);  // overflow → ±Inf
   return std::bit_cast<float>(sign | static_cast<uint32_t>(t));
 }
 
@@ -84,8 +80,8 @@ float lmul_formula_ref(float x, float y, int m) {
   const double s = fx + fy + std::ldexp(1.0, -lmul_l(m));  // exact in double
   const double v = std::ldexp(1.0 + s, (ex - 1) + (ey - 1));
   const bool negative = std::signbit(x) != std::signbit(y);
-  float a = static_cast<float>(v);                          // RNE; beyond FLT_MAX → Inf
-  if (a < std::numeric_limits<float>::min()) a = 0.0f;       // underflow → 0
+  float a = static_cast<float>(v);                      // RNE; beyond FLT_MAX → Inf
+  if (a < std::numeric_limits<float>::min()) a = 0.0f;  // underflow → 0
   return negative ? -a : a;
 }
 

@@ -31,8 +31,7 @@ constexpr uint32_t lmul_bits_constant(int m) { return 0x3F800000u - (1u << (23 -
 // Reduction of one operand to m mantissa bits (see above). trunc: round toward zero.
 float lmul_reduce_ref(float x, int m, bool trunc);
 // Fast path of the reduction over a rows×cols block (row stride ld) into contiguous out.
-void lmul_reduce(const float* x, int64_t rows, int64_t cols, int64_t ld, float* out, int m,
-                 bool trunc);
+void lmul_reduce(const float* x, int64_t rows, int64_t cols, int64_t ld, float* out, int m, bool trunc);
 
 float lmul_bits_ref(float x, float y, int m);
 float lmul_formula_ref(float x, float y, int m);

@@ -103,14 +103,14 @@ struct Kernel {
   int d;                  // 23 − m
   uint32_t half_m1, lsb;  // RNE increments; 0 when d = 0
   uint32_t drop_mask;
-  uint32_t min_normal;    // bits of 2^emin
-  uint32_t max_bits;      // bits of max finite
-  float magic;            // 2^23·q
+  uint32_t min_normal;  // bits of 2^emin
+  uint32_t max_bits;    // bits of max finite
+  float magic;          // 2^23·q
   int emin, m;
   uint32_t quantum_normal_mask;  // all ones when q = 2^(emin − m) ≥ 2^−126
   float quantum;
-  int quantum_shift;       // emin − m + 149 when q is subnormal
-  int rnd_shift;           // 32 − d: the top d random bits land below the kept mantissa
+  int quantum_shift;  // emin − m + 149 when q is subnormal
+  int rnd_shift;      // 32 − d: the top d random bits land below the kept mantissa
 
   explicit Kernel(const MiniFloat& f)
       : d(23 - f.m),
@@ -154,7 +154,7 @@ struct Kernel {
     const int dd = emin - m - ex + 23;
     // k = floor(sig/2^dd + r/2^32) in 32-bit arithmetic (the reference's (F + r) >> 32):
     //   dd < 32: (sig + top dd bits of r) >> dd;   dd ≥ 32: the carry of (sig >> (dd − 32)) + r.
-    const int lo = std::min(std::max(dd, 1), 31);           // dd clamped for the first form
+    const int lo = std::min(std::max(dd, 1), 31);  // dd clamped for the first form
     const uint32_t k_small = (sig + (rnd >> (32 - lo))) >> lo;
     const uint32_t f_big = sig >> std::min(std::max(dd - 32, 0), 31);
     const uint32_t k_big = (f_big + rnd) < rnd ? 1u : 0u;
@@ -173,8 +173,8 @@ struct Kernel {
 
 }  // namespace
 
-void round_minifloat(const MiniFloat& f, Rounding rounding, const float* x, int64_t rows,
-                     int64_t cols, int64_t ld, float* out, float scale, uint64_t key) {
+void round_minifloat(const MiniFloat& f, Rounding rounding, const float* x, int64_t rows, int64_t cols, int64_t ld,
+                     float* out, float scale, uint64_t key) {
   const Kernel kern(f);
   const float inv = 1.0f / scale;  // exact: scale is a power of two
   const bool scaled = scale != 1.0f;

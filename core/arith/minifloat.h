@@ -16,8 +16,8 @@
 namespace lmul::arith {
 
 struct MiniFloat {
-  int e = 8, m = 23;    // exponent and mantissa bits
-  int emin = -126;      // exponent of the smallest normal, 1 − bias
+  int e = 8, m = 23;  // exponent and mantissa bits
+  int emin = -126;    // exponent of the smallest normal, 1 − bias
   float max_finite = 0;
 
   // IEEE-like: bias 2^(e−1) − 1, all-ones exponent reserved for Inf/NaN, subnormals.
@@ -48,7 +48,7 @@ float round_stochastic_ref(const MiniFloat& f, float x, uint32_t r);
 // out[i·cols + j] = round(x[i·ld + j]·scale)/scale for a rows×cols block. scale must be a power of
 // two (then both the scaling and the dequantisation are exact). Stochastic rounding draws
 // random_bits(key, i·cols + j).
-void round_minifloat(const MiniFloat& f, Rounding rounding, const float* x, int64_t rows,
-                     int64_t cols, int64_t ld, float* out, float scale = 1.0f, uint64_t key = 0);
+void round_minifloat(const MiniFloat& f, Rounding rounding, const float* x, int64_t rows, int64_t cols, int64_t ld,
+                     float* out, float scale = 1.0f, uint64_t key = 0);
 
 }  // namespace lmul::arith

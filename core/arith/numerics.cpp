@@ -32,8 +32,8 @@ std::vector<std::vector<float>> read_number_lines(std::istream& in, int fields, 
     while (words >> w) {
       float v = 0;
       if (!parse_float(w, v))
-        throw Error("{} line {}: '{}' is not a number (expected {} number{} per line)", what, no, w,
-                    fields, fields == 1 ? "" : "s");
+        throw Error("{} line {}: '{}' is not a number (expected {} number{} per line)", what, no, w, fields,
+                    fields == 1 ? "" : "s");
       row.push_back(v);
     }
     if (row.empty()) continue;
@@ -44,8 +44,7 @@ std::vector<std::vector<float>> read_number_lines(std::istream& in, int fields, 
   return rows;
 }
 
-std::vector<float> quantize_values(std::string_view spec, std::span<const float> xs, Role role,
-                                   uint64_t seed) {
+std::vector<float> quantize_values(std::string_view spec, std::span<const float> xs, Role role, uint64_t seed) {
   auto m = make_multiplier(spec, seed);
   std::vector<float> out(xs.begin(), xs.end());
   const auto n = static_cast<int64_t>(xs.size());
@@ -60,8 +59,7 @@ std::vector<float> multiply_pairs(Multiplier& m, std::span<const float> xs, std:
   if (n == 0) return c;
   if (!m.quantize(Role::activation, xs.data(), 1, n, n, qx.data())) qx.assign(xs.begin(), xs.end());
   if (!m.quantize(Role::weight, ys.data(), 1, n, n, qy.data())) qy.assign(ys.begin(), ys.end());
-  for (int64_t i = 0; i < n; ++i)
-    m.gemm(Gemm{false, false, 1, 1, 1, &qx[i], 1, &qy[i], 1, &c[i], 1, false});
+  for (int64_t i = 0; i < n; ++i) m.gemm(Gemm{false, false, 1, 1, 1, &qx[i], 1, &qy[i], 1, &c[i], 1, false});
   return c;
 }
 
@@ -103,8 +101,7 @@ ProductError product_error(std::string_view spec, int64_t n, uint64_t seed, bool
 std::string format_product_errors(std::span<const ProductError> rows) {
   size_t w = 4;
   for (const auto& r : rows) w = std::max(w, r.spec.size());
-  std::string s = fmt::format("{:<{}}  {:>12}  {:>12}  {:>8}\n", "spec", w, "mean rel err",
-                              "max rel err", "pairs");
+  std::string s = fmt::format("{:<{}}  {:>12}  {:>12}  {:>8}\n", "spec", w, "mean rel err", "max rel err", "pairs");
   for (const auto& r : rows)
     s += fmt::format("{:<{}}  {:>11.3f}%  {:>11.3f}%  {:>8}\n", r.spec, w, 100 * r.mean, 100 * r.max, r.n);
   return s;

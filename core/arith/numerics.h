@@ -21,8 +21,7 @@ std::vector<std::vector<float>> read_number_lines(std::istream& in, int fields, 
 // A fresh Multiplier quantises them, so fp8's delayed scaling (the default; its history is still
 // empty) and scale=none use scale 1; scale=current scales by their amax. Values the arithmetic
 // takes as they are come back unchanged.
-std::vector<float> quantize_values(std::string_view spec, std::span<const float> xs, Role role,
-                                   uint64_t seed);
+std::vector<float> quantize_values(std::string_view spec, std::span<const float> xs, Role role, uint64_t seed);
 
 // The products x_i·y_i of a dot product as the arithmetic forms them: the x form one token of
 // activations, the y one channel of weights (Y = X·Wᵀ), each quantised as a 1×n tensor; then
@@ -45,8 +44,7 @@ struct ProductError {
 // M-bit operands already have M bits, so for them the option changes nothing. With fp8's delayed
 // scaling the products are rounded with the scale the operands' amax history gave (the paper's
 // unscaled fp8 comparison is scale=none).
-ProductError product_error(std::string_view spec, int64_t n, uint64_t seed,
-                           bool round_product = false);
+ProductError product_error(std::string_view spec, int64_t n, uint64_t seed, bool round_product = false);
 
 // The table `lmul numerics error` prints.
 std::string format_product_errors(std::span<const ProductError> rows);

@@ -28,16 +28,14 @@ namespace {
 
 class PowerOfTwo final : public Multiplier {
  public:
-  PowerOfTwo(int b, double eps, PotRound round, bool channel)
-      : b_(b), eps_(eps), round_(round), channel_(channel) {}
+  PowerOfTwo(int b, double eps, PotRound round, bool channel) : b_(b), eps_(eps), round_(round), channel_(channel) {}
 
   std::string spec() const override {
     return fmt::format("pot:b={},eps={},round={},gran={}", b_, eps_, pot_round_name(round_),
                        channel_ ? "channel" : "tensor");
   }
 
-  bool quantize(Role role, const float* x, int64_t rows, int64_t cols, int64_t ld,
-                float* out) override {
+  bool quantize(Role role, const float* x, int64_t rows, int64_t cols, int64_t ld, float* out) override {
     if (role != Role::weight) return false;
     pot_quantize(x, rows, cols, ld, out, b_, static_cast<float>(eps_), round_, channel_);
     return true;
@@ -77,8 +75,8 @@ std::unique_ptr<Multiplier> make_pot(std::string_view options, uint64_t) {
 }
 
 // Weights only: pot_value_ref with the scale of the tensor's (or row's) finite amax.
-bool pot_reference_quantize(std::string_view options, uint64_t, Role role, const float* x,
-                            int64_t rows, int64_t cols, float* out) {
+bool pot_reference_quantize(std::string_view options, uint64_t, Role role, const float* x, int64_t rows, int64_t cols,
+                            float* out) {
   const PotOptions p = parse_pot(options);
   if (role != Role::weight) return false;
   auto group_amax = [&](int64_t first, int64_t n) {
@@ -132,9 +130,10 @@ std::unique_ptr<ExportCodec> make_pot_codec(std::string_view options) {
 
 extern const FormatInfo pot_format{
     .name = "pot",
-    .help = "pot:b=B[,eps=0][,round=log*|ceil|linear][,gran=tensor*|channel] power-of-two "
-            "weights (arXiv 2506.00315), B 2..8: s=max(max|W|/2^R,eps), w=s*sign(q)*2^round(log2|q|);"
-            " activations and gradients fp32; NaN kept, Inf clamped",
+    .help =
+        "pot:b=B[,eps=0][,round=log*|ceil|linear][,gran=tensor*|channel] power-of-two "
+        "weights (arXiv 2506.00315), B 2..8: s=max(max|W|/2^R,eps), w=s*sign(q)*2^round(log2|q|);"
+        " activations and gradients fp32; NaN kept, Inf clamped",
     .example = "pot:b=4",
     .make = &make_pot,
     .reference_quantize = &pot_reference_quantize,

@@ -16,8 +16,10 @@ constexpr uint32_t sqrt2_fraction() {
   uint64_t lo = 0, hi = 1u << 23;  // search f in [lo, hi)
   while (lo < hi) {
     const uint64_t mid = (lo + hi) / 2, s = (1ull << 23) + mid;
-    if (s * s > (1ull << 47)) hi = mid;
-    else lo = mid + 1;
+    if (s * s > (1ull << 47))
+      hi = mid;
+    else
+      lo = mid + 1;
   }
   return static_cast<uint32_t>(lo);
 }
@@ -26,9 +28,7 @@ static_assert(kSqrt2Fraction == 0x3504F4);  // √2 = 1.011010100000100111100110
 
 }  // namespace
 
-const char* pot_round_name(PotRound r) {
-  return r == PotRound::log ? "log" : r == PotRound::ceil ? "ceil" : "linear";
-}
+const char* pot_round_name(PotRound r) { return r == PotRound::log ? "log" : r == PotRound::ceil ? "ceil" : "linear"; }
 
 float pot_scale(float amax, int b, float eps) {
   const int R = (1 << (b - 1)) - 1;
@@ -45,8 +45,12 @@ float pot_value_ref(float w, float s, int b, PotRound round) {
   const double l = std::log2(static_cast<double>(std::fabs(q)));
   double k = 0;
   switch (round) {
-    case PotRound::log: k = std::nearbyint(l); break;
-    case PotRound::ceil: k = std::ceil(l); break;
+    case PotRound::log:
+      k = std::nearbyint(l);
+      break;
+    case PotRound::ceil:
+      k = std::ceil(l);
+      break;
     case PotRound::linear: {  // nearer of 2^⌊l⌋ and 2^(⌊l⌋+1) in value; 1.5·2^k goes up
       const double f = std::floor(l);
       k = std::fabs(q) >= 1.5 * std::exp2(f) ? f + 1 : f;
@@ -56,8 +60,8 @@ float pot_value_ref(float w, float s, int b, PotRound round) {
   return std::copysign(s * std::ldexp(1.0f, static_cast<int>(k)), q);
 }
 
-void pot_quantize(const float* x, int64_t rows, int64_t cols, int64_t ld, float* out, int b,
-                  float eps, PotRound round, bool per_row) {
+void pot_quantize(const float* x, int64_t rows, int64_t cols, int64_t ld, float* out, int b, float eps, PotRound round,
+                  bool per_row) {
   const int R = (1 << (b - 1)) - 1;
   const float lim = std::ldexp(1.0f, R);
   float tensor_amax = 0.0f;

@@ -16,7 +16,7 @@ float pot_scale(float amax, int b, float eps);
 
 // Fast path: rows×cols block (row stride ld) → out (contiguous); per tensor or per row. The
 // exponent rounding works on the bits of |q| (see pot_math.cpp).
-void pot_quantize(const float* x, int64_t rows, int64_t cols, int64_t ld, float* out, int b,
-                  float eps, PotRound round, bool per_row);
+void pot_quantize(const float* x, int64_t rows, int64_t cols, int64_t ld, float* out, int b, float eps, PotRound round,
+                  bool per_row);
 
 }  // namespace lmul::arith

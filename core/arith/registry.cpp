@@ -15,15 +15,15 @@
 namespace lmul::arith {
 
 // The rows; each format's file defines its own.
-extern const FormatInfo exact_format, float_format, bf16_format, fp16_format, fp8_format,
-    lmul_format, pot_format, int_format, ternary_format;
+extern const FormatInfo exact_format, float_format, bf16_format, fp16_format, fp8_format, lmul_format, pot_format,
+    int_format, ternary_format;
 
 namespace {
 
 // Built on first use, after the rows' constant initialisation; register_format appends.
 std::vector<FormatInfo>& table() {
   static std::vector<FormatInfo> rows = {
-      exact_format, float_format, bf16_format, fp16_format, fp8_format,
+      exact_format, float_format, bf16_format, fp16_format,    fp8_format,
       lmul_format,  pot_format,   int_format,  ternary_format,
   };
   return rows;
@@ -53,8 +53,7 @@ std::span<const FormatInfo> formats() { return table(); }
 void register_format(const FormatInfo& format) {
   if (!format.name || !format.help || !format.example || !format.make)
     throw Error("register_format: a format needs a name, help, an example spec and a factory");
-  if (find_format(format.name))
-    throw Error("register_format: a format named '{}' is already registered", format.name);
+  if (find_format(format.name)) throw Error("register_format: a format named '{}' is already registered", format.name);
   table().push_back(format);
 }
 

@@ -8,12 +8,9 @@ namespace lmul::arith {
 enum class Rounding { nearest, stochastic };
 
 inline Rounding rounding_option(SpecOptions& o) {
-  return o.choice("round", "nearest", "nearest|stochastic") == "nearest" ? Rounding::nearest
-                                                                         : Rounding::stochastic;
+  return o.choice("round", "nearest", "nearest|stochastic") == "nearest" ? Rounding::nearest : Rounding::stochastic;
 }
 
-inline const char* rounding_name(Rounding r) {
-  return r == Rounding::nearest ? "nearest" : "stochastic";
-}
+inline const char* rounding_name(Rounding r) { return r == Rounding::nearest ? "nearest" : "stochastic"; }
 
 }  // namespace lmul::arith

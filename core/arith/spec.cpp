@@ -18,8 +18,7 @@ SpecOptions::SpecOptions(std::string_view spec, std::string_view options) : spec
     if (part.empty()) throw Error("arith spec '{}': empty option (stray ','?)", spec_);
     size_t eq = part.find('=');
     if (eq == std::string_view::npos) {
-      if (!word_.empty())
-        throw Error("arith spec '{}': option '{}' has no value (write key=value)", spec_, part);
+      if (!word_.empty()) throw Error("arith spec '{}': option '{}' has no value (write key=value)", spec_, part);
       word_ = std::string(part);
       continue;
     }
@@ -47,8 +46,7 @@ int64_t SpecOptions::integer(std::string_view key, int64_t fallback, int64_t lo,
   long long x = std::strtoll(v.c_str(), &end, 10);
   if (v.empty() || *end != '\0' || errno != 0)
     throw Error("arith spec '{}': {}={} is not an integer (allowed {}..{})", spec_, key, v, lo, hi);
-  if (x < lo || x > hi)
-    throw Error("arith spec '{}': {}={} is out of range (allowed {}..{})", spec_, key, v, lo, hi);
+  if (x < lo || x > hi) throw Error("arith spec '{}': {}={} is out of range (allowed {}..{})", spec_, key, v, lo, hi);
   return x;
 }
 
@@ -59,13 +57,11 @@ double SpecOptions::real(std::string_view key, double fallback, double lo, doubl
   double x = std::strtod(v.c_str(), &end);
   if (v.empty() || *end != '\0' || !std::isfinite(x))
     throw Error("arith spec '{}': {}={} is not a number (allowed {}..{})", spec_, key, v, lo, hi);
-  if (x < lo || x > hi)
-    throw Error("arith spec '{}': {}={} is out of range (allowed {}..{})", spec_, key, v, lo, hi);
+  if (x < lo || x > hi) throw Error("arith spec '{}': {}={} is out of range (allowed {}..{})", spec_, key, v, lo, hi);
   return x;
 }
 
-std::string SpecOptions::choice(std::string_view key, std::string_view fallback,
-                                std::string_view choices) {
+std::string SpecOptions::choice(std::string_view key, std::string_view fallback, std::string_view choices) {
   std::string v = str(key, fallback);
   std::string_view c = choices;
   size_t pos = 0;

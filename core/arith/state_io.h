@@ -39,14 +39,12 @@ class StateReader {
     return v;
   }
   void expect(uint32_t tag) {
-    if (get<uint32_t>() != tag)
-      throw Error("arith spec '{}': checkpointed state belongs to another format", spec_);
+    if (get<uint32_t>() != tag) throw Error("arith spec '{}': checkpointed state belongs to another format", spec_);
   }
   const std::string& spec() const { return spec_; }
   void finish() const {
     if (pos_ != bytes_.size())
-      throw Error("arith spec '{}': checkpointed state has {} bytes, expected {}", spec_,
-                  bytes_.size(), pos_);
+      throw Error("arith spec '{}': checkpointed state has {} bytes, expected {}", spec_, bytes_.size(), pos_);
   }
 
  private:

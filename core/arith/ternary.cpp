@@ -29,8 +29,7 @@ class Ternary final : public Multiplier {
 
   std::string spec() const override { return fmt::format("ternary:act={}", act_int8_ ? "int8" : "fp32"); }
 
-  bool quantize(Role role, const float* x, int64_t rows, int64_t cols, int64_t ld,
-                float* out) override {
+  bool quantize(Role role, const float* x, int64_t rows, int64_t cols, int64_t ld, float* out) override {
     if (role == Role::weight) {
       ternary_weights(x, rows, cols, ld, out);
       return true;
@@ -61,8 +60,8 @@ std::unique_ptr<Multiplier> make_ternary(std::string_view options, uint64_t) {
 
 // Weights: ternary_weight_ref with γ = max(mean|W|, 1e-5) summed in double, row by row; int8
 // activations: absmax_int8_ref with each row's finite amax.
-bool ternary_reference_quantize(std::string_view options, uint64_t, Role role, const float* x,
-                                int64_t rows, int64_t cols, float* out) {
+bool ternary_reference_quantize(std::string_view options, uint64_t, Role role, const float* x, int64_t rows,
+                                int64_t cols, float* out) {
   const bool act_int8 = parse_act_int8(options);
   if (role == Role::weight) {
     double total = 0.0;
@@ -115,8 +114,9 @@ std::unique_ptr<ExportCodec> make_ternary_codec(std::string_view options) {
 
 extern const FormatInfo ternary_format{
     .name = "ternary",
-    .help = "ternary[:act=int8*|fp32] BitNet b1.58: weights {-1,0,1}*max(mean|W|,1e-5); "
-            "activations per-token absmax int8; gradients fp32; NaN kept, Inf clamped",
+    .help =
+        "ternary[:act=int8*|fp32] BitNet b1.58: weights {-1,0,1}*max(mean|W|,1e-5); "
+        "activations per-token absmax int8; gradients fp32; NaN kept, Inf clamped",
     .example = "ternary",
     .make = &make_ternary,
     .reference_quantize = &ternary_reference_quantize,

@@ -8,8 +8,8 @@ namespace lmul::arith {
 float absmean_gamma(const float* w, int64_t rows, int64_t cols, int64_t ld);
 
 // Definitions of one value.
-float ternary_weight_ref(float w, float gamma);          // clamp(rne(w/γ), −1, 1)·γ
-float absmax_int8_ref(float x, float absmax);            // clamp(rne(x·s), −128, 127)/s, s = 127/max(absmax, 1e-5)
+float ternary_weight_ref(float w, float gamma);  // clamp(rne(w/γ), −1, 1)·γ
+float absmax_int8_ref(float x, float absmax);    // clamp(rne(x·s), −128, 127)/s, s = 127/max(absmax, 1e-5)
 
 // Fast paths over a rows×cols block (row stride ld) into contiguous out.
 void ternary_weights(const float* w, int64_t rows, int64_t cols, int64_t ld, float* out);

@@ -18,12 +18,16 @@ ILayerNormConstants ilayernorm_constants(std::span<const float> weight, std::spa
   for (int64_t c = 0; c < C; ++c) {
     const float w = weight[c], b = bias[c];
     if (w == 0.0f || !std::isfinite(w) || !std::isfinite(b))
-      throw Error("[ilayernorm] channel {}: weight {} and bias {} cannot be represented (bias/weight "
-                  "must be finite, weight nonzero)", c, w, b);
+      throw Error(
+          "[ilayernorm] channel {}: weight {} and bias {} cannot be represented (bias/weight "
+          "must be finite, weight nonzero)",
+          c, w, b);
     const float bias_int = std::floor((b / w) / scale_mid);
     if (!(std::fabs(bias_int) <= 0x1p61f))  // out = floor(y·f/2) + bias_int, |y·f/2| ≤ 2^31
-      throw Error("[ilayernorm] channel {}: bias/weight = {} is too large for the integer output "
-                  "(|bias_int| = {} > 2^61)", c, b / w, bias_int);
+      throw Error(
+          "[ilayernorm] channel {}: bias/weight = {} is too large for the integer output "
+          "(|bias_int| = {} > 2^61)",
+          c, b / w, bias_int);
     k.bias_int.push_back(static_cast<int64_t>(bias_int));
     k.scale_out.push_back(scale_mid * w);
   }

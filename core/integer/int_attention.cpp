@@ -8,8 +8,8 @@
 
 namespace lmul::integer {
 
-void int_attention_head(const IntAttentionHead& p, int64_t T, int64_t hs, const int8_t* q,
-                        const int8_t* k, const int8_t* v, int64_t ld, int8_t* y, int64_t ldy) {
+void int_attention_head(const IntAttentionHead& p, int64_t T, int64_t hs, const int8_t* q, const int8_t* k,
+                        const int8_t* v, int64_t ld, int8_t* y, int64_t ldy) {
   LMUL_ASSERT(T >= 1 && hs >= 1 && ld >= hs && ldy >= hs);
   check_shiftmax_range(p.x0, T, kShiftmaxN, "int_attention_head");
   std::vector<int32_t> acc(static_cast<size_t>(T * T));

@@ -15,14 +15,14 @@
 namespace lmul::integer {
 
 struct IntAttentionHead {
-  Dyadic score;         // int32 scores → int8
-  int64_t x0 = -1;      // Shiftmax's floor(−1/s_score)
-  Dyadic out;           // int32 P·v (P at 2^−15) → int8
+  Dyadic score;     // int32 scores → int8
+  int64_t x0 = -1;  // Shiftmax's floor(−1/s_score)
+  Dyadic out;       // int32 P·v (P at 2^−15) → int8
 };
 
 // q, k, v: T×hs int8 with row stride ld (a head's columns of the qkv activations); y: T×hs int8
 // with row stride ldy. Throws lmul::Error when T·|x0|·2^15 > 2^31 − 1 (Shiftmax's sum limit).
-void int_attention_head(const IntAttentionHead& p, int64_t T, int64_t hs, const int8_t* q,
-                        const int8_t* k, const int8_t* v, int64_t ld, int8_t* y, int64_t ldy);
+void int_attention_head(const IntAttentionHead& p, int64_t T, int64_t hs, const int8_t* q, const int8_t* k,
+                        const int8_t* v, int64_t ld, int8_t* y, int64_t ldy);
 
 }  // namespace lmul::integer

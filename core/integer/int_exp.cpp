@@ -8,11 +8,9 @@
 namespace lmul::integer {
 
 int64_t exp_shift_x0(float s, const char* op) {
-  if (!(s > 0.0f) || !std::isfinite(s))
-    throw Error("[{}] input scale {} must be finite and positive", op, s);
+  if (!(s > 0.0f) || !std::isfinite(s)) throw Error("[{}] input scale {} must be finite and positive", op, s);
   const float x0 = std::floor(-(1.0f / s));
-  if (x0 < -0x1p30f)
-    throw Error("[{}] input scale {} is too small: x0 = floor(-1/s) = {} is below -2^30", op, s, x0);
+  if (x0 < -0x1p30f) throw Error("[{}] input scale {} is too small: x0 = floor(-1/s) = {} is below -2^30", op, s, x0);
   return static_cast<int64_t>(x0);
 }
 

@@ -20,8 +20,8 @@ namespace {
 
 // The definition: 64-bit sums, reduced modulo 2^32 (C++20 integer conversion).
 template <typename TA>
-void gemm_portable(int64_t M, int64_t N, int64_t K, const TA* A, int64_t lda, const int8_t* B,
-                   int64_t ldb, int32_t* C, int64_t ldc) {
+void gemm_portable(int64_t M, int64_t N, int64_t K, const TA* A, int64_t lda, const int8_t* B, int64_t ldb, int32_t* C,
+                   int64_t ldc) {
 #pragma omp parallel for schedule(static) if (M * N * K > (1 << 18))
   for (int64_t i = 0; i < M; ++i)
     for (int64_t j = 0; j < N; ++j) {
@@ -40,8 +40,8 @@ T* aligned_buffer(std::vector<T>& v, size_t n) {
 
 // R rows of A (packed, row stride Kp) × one B panel → tile[r][0..NR): the panel's columns.
 template <typename Kernel, int R>
-inline void micro_tile(const typename Kernel::AElem* ap, int64_t Kp, const typename Kernel::BElem* bp,
-                       int64_t KG, int32_t (*tile)[2 * Kernel::W]) {
+inline void micro_tile(const typename Kernel::AElem* ap, int64_t Kp, const typename Kernel::BElem* bp, int64_t KG,
+                       int32_t (*tile)[2 * Kernel::W]) {
   constexpr int W = Kernel::W, G = Kernel::G, NR = 2 * W;
   typename Kernel::V c[R][2];
   for (int r = 0; r < R; ++r) c[r][0] = c[r][1] = Kernel::zero();
@@ -63,8 +63,8 @@ inline void micro_tile(const typename Kernel::AElem* ap, int64_t Kp, const typen
 // A tiled kernel for one instruction set. Kernel provides: V, AElem, BElem, W, G, MR, zero(),
 // load(p), bcast(p) (32 bits), madd(acc, a, b), store(int32*, V), and kU8Shift (A stored + 128).
 template <typename Kernel, typename TA>
-void gemm_tiled(int64_t M, int64_t N, int64_t K, const TA* A, int64_t lda, const int8_t* B,
-                int64_t ldb, int32_t* C, int64_t ldc) {
+void gemm_tiled(int64_t M, int64_t N, int64_t K, const TA* A, int64_t lda, const int8_t* B, int64_t ldb, int32_t* C,
+                int64_t ldc) {
   using AE = typename Kernel::AElem;
   using BE = typename Kernel::BElem;
   constexpr int W = Kernel::W, G = Kernel::G, MR = Kernel::MR, NR = 2 * W;
@@ -106,12 +106,17 @@ void gemm_tiled(int64_t M, int64_t N, int64_t K, const TA* A, int64_t lda, const
       const int64_t ncols = std::min<int64_t>(NR, N - jp * NR);
       for (int64_t i0 = c * kChunk; i0 < i_end; i0 += MR) {
         const int64_t rows = std::min<int64_t>(MR, i_end - i0);
+        // clang-format off
         switch (rows) {  // a tile height known at compile time keeps acc in registers
-#define LMUL_TILE(R) case R: if constexpr (R <= MR) micro_tile<Kernel, R>(Ap + i0 * Kp, Kp, bp, KG, tile); break;
+#define LMUL_TILE(R)                                                              \
+  case R:                                                                         \
+    if constexpr (R <= MR) micro_tile<Kernel, R>(Ap + i0 * Kp, Kp, bp, KG, tile); \
+    break;
           LMUL_TILE(1) LMUL_TILE(2) LMUL_TILE(3) LMUL_TILE(4) LMUL_TILE(5) LMUL_TILE(6) LMUL_TILE(7) LMUL_TILE(8)
 #undef LMUL_TILE
           default: LMUL_ASSERT(false);
         }
+        // clang-format on
         for (int r = 0; r < rows; ++r) {
           int32_t* out = C + (i0 + r) * ldc + jp * NR;
           for (int64_t jj = 0; jj < ncols; ++jj) {
@@ -197,10 +202,14 @@ struct Avx512VnniI16 {  // vpdpwssd: 16 lanes of 2 int16·int16 products
 
 const char* int_gemm_path_name(IntGemmPath p) {
   switch (p) {
-    case IntGemmPath::portable: return "portable";
-    case IntGemmPath::avx2: return "avx2";
-    case IntGemmPath::avxvnni: return "avxvnni";
-    case IntGemmPath::avx512vnni: return "avx512vnni";
+    case IntGemmPath::portable:
+      return "portable";
+    case IntGemmPath::avx2:
+      return "avx2";
+    case IntGemmPath::avxvnni:
+      return "avxvnni";
+    case IntGemmPath::avx512vnni:
+      return "avx512vnni";
   }
   return "?";
 }
@@ -219,10 +228,11 @@ std::vector<IntGemmPath> int_gemm_paths() {
   return p;
 }
 
-void int8_gemm(IntGemmPath path, int64_t M, int64_t N, int64_t K, const int8_t* A, int64_t lda,
-               const int8_t* B, int64_t ldb, int32_t* C, int64_t ldc) {
+void int8_gemm(IntGemmPath path, int64_t M, int64_t N, int64_t K, const int8_t* A, int64_t lda, const int8_t* B,
+               int64_t ldb, int32_t* C, int64_t ldc) {
   switch (path) {
-    case IntGemmPath::portable: return gemm_portable(M, N, K, A, lda, B, ldb, C, ldc);
+    case IntGemmPath::portable:
+      return gemm_portable(M, N, K, A, lda, B, ldb, C, ldc);
     case IntGemmPath::avx2:
 #if defined(__AVX2__)
       return gemm_tiled<Avx2Madd>(M, N, K, A, lda, B, ldb, C, ldc);
@@ -244,10 +254,11 @@ void int8_gemm(IntGemmPath path, int64_t M, int64_t N, int64_t K, const int8_t* 
   }
 }
 
-void int16x8_gemm(IntGemmPath path, int64_t M, int64_t N, int64_t K, const int16_t* A, int64_t lda,
-                  const int8_t* B, int64_t ldb, int32_t* C, int64_t ldc) {
+void int16x8_gemm(IntGemmPath path, int64_t M, int64_t N, int64_t K, const int16_t* A, int64_t lda, const int8_t* B,
+                  int64_t ldb, int32_t* C, int64_t ldc) {
   switch (path) {
-    case IntGemmPath::portable: return gemm_portable(M, N, K, A, lda, B, ldb, C, ldc);
+    case IntGemmPath::portable:
+      return gemm_portable(M, N, K, A, lda, B, ldb, C, ldc);
     case IntGemmPath::avx2:
     case IntGemmPath::avxvnni:  // AVX-VNNI's vpdpwssd would be the same sums; vpmaddwd suffices
 #if defined(__AVX2__)
@@ -264,13 +275,13 @@ void int16x8_gemm(IntGemmPath path, int64_t M, int64_t N, int64_t K, const int16
   }
 }
 
-void int8_gemm(int64_t M, int64_t N, int64_t K, const int8_t* A, int64_t lda, const int8_t* B,
-               int64_t ldb, int32_t* C, int64_t ldc) {
+void int8_gemm(int64_t M, int64_t N, int64_t K, const int8_t* A, int64_t lda, const int8_t* B, int64_t ldb, int32_t* C,
+               int64_t ldc) {
   int8_gemm(int_gemm_paths().back(), M, N, K, A, lda, B, ldb, C, ldc);
 }
 
-void int16x8_gemm(int64_t M, int64_t N, int64_t K, const int16_t* A, int64_t lda, const int8_t* B,
-                  int64_t ldb, int32_t* C, int64_t ldc) {
+void int16x8_gemm(int64_t M, int64_t N, int64_t K, const int16_t* A, int64_t lda, const int8_t* B, int64_t ldb,
+                  int32_t* C, int64_t ldc) {
   int16x8_gemm(int_gemm_paths().back(), M, N, K, A, lda, B, ldb, C, ldc);
 }
 

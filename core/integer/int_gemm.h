@@ -23,15 +23,15 @@ const char* int_gemm_path_name(IntGemmPath p);
 std::vector<IntGemmPath> int_gemm_paths();
 
 // The fastest path. Threads: OpenMP over blocks of rows (the result does not depend on them).
-void int8_gemm(int64_t M, int64_t N, int64_t K, const int8_t* A, int64_t lda, const int8_t* B,
-               int64_t ldb, int32_t* C, int64_t ldc);
-void int16x8_gemm(int64_t M, int64_t N, int64_t K, const int16_t* A, int64_t lda, const int8_t* B,
-                  int64_t ldb, int32_t* C, int64_t ldc);
+void int8_gemm(int64_t M, int64_t N, int64_t K, const int8_t* A, int64_t lda, const int8_t* B, int64_t ldb, int32_t* C,
+               int64_t ldc);
+void int16x8_gemm(int64_t M, int64_t N, int64_t K, const int16_t* A, int64_t lda, const int8_t* B, int64_t ldb,
+                  int32_t* C, int64_t ldc);
 
 // One given path (tests and the benchmark). int16x8 has no avxvnni path: it falls back to avx2.
-void int8_gemm(IntGemmPath path, int64_t M, int64_t N, int64_t K, const int8_t* A, int64_t lda,
-               const int8_t* B, int64_t ldb, int32_t* C, int64_t ldc);
-void int16x8_gemm(IntGemmPath path, int64_t M, int64_t N, int64_t K, const int16_t* A, int64_t lda,
-                  const int8_t* B, int64_t ldb, int32_t* C, int64_t ldc);
+void int8_gemm(IntGemmPath path, int64_t M, int64_t N, int64_t K, const int8_t* A, int64_t lda, const int8_t* B,
+               int64_t ldb, int32_t* C, int64_t ldc);
+void int16x8_gemm(IntGemmPath path, int64_t M, int64_t N, int64_t K, const int16_t* A, int64_t lda, const int8_t* B,
+                  int64_t ldb, int32_t* C, int64_t ldc);
 
 }  // namespace lmul::integer

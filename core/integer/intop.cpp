@@ -69,8 +69,7 @@ std::vector<float> per_channel(const std::vector<float>& v, size_t C, float fall
   if (v.empty()) return std::vector<float>(C, fallback);
   if (v.size() == 1) return std::vector<float>(C, v[0]);
   if (v.size() != C)
-    throw Error("numerics intop ilayernorm: {} has {} values for {} channels (give 1 or {})", option,
-                v.size(), C, C);
+    throw Error("numerics intop ilayernorm: {} has {} values for {} channels (give 1 or {})", option, v.size(), C, C);
   return v;
 }
 
@@ -79,17 +78,21 @@ std::string run_ilayernorm(const IntopRequest& r, const std::vector<std::vector<
   size_t C = rows.empty() ? std::max(r.weight.size(), r.bias.size()) : rows[0].size();
   for (size_t i = 0; i < rows.size(); ++i)
     if (rows[i].size() != C)
-      throw Error("numerics intop ilayernorm: stdin line {} has {} values, the first row {} (one "
-                  "channel count for all rows)", i + 1, rows[i].size(), C);
+      throw Error(
+          "numerics intop ilayernorm: stdin line {} has {} values, the first row {} (one "
+          "channel count for all rows)",
+          i + 1, rows[i].size(), C);
   if (C == 0) return "scale\n";
-  const auto k = ilayernorm_constants(per_channel(r.weight, C, 1.0f, "--weight"),
-                                      per_channel(r.bias, C, 0.0f, "--bias"));
+  const auto k =
+      ilayernorm_constants(per_channel(r.weight, C, 1.0f, "--weight"), per_channel(r.bias, C, 0.0f, "--bias"));
   std::string out;
   for (size_t i = 0; i < rows.size(); ++i) {
     for (int32_t v : rows[i])
       if (v < -kILayerNormMaxAbsInput || v > kILayerNormMaxAbsInput)
-        throw Error("numerics intop ilayernorm: stdin row {}: {} is outside ±2^23, I-LayerNorm's "
-                    "input range", i + 1, v);
+        throw Error(
+            "numerics intop ilayernorm: stdin row {}: {} is outside ±2^23, I-LayerNorm's "
+            "input range",
+            i + 1, v);
     std::vector<int64_t> y(C);
     ilayernorm_row(rows[i], k.bias_int, y);
     out += join(y);
@@ -125,8 +128,7 @@ std::vector<std::vector<int32_t>> read_integer_rows(std::istream& in, std::strin
       if (!s.empty() && s.front() == '+') s.remove_prefix(1);
       int32_t v = 0;
       const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-      if (ec == std::errc::result_out_of_range)
-        throw Error("{} line {}: {} is outside the int32 range", what, no, w);
+      if (ec == std::errc::result_out_of_range) throw Error("{} line {}: {} is outside the int32 range", what, no, w);
       if (ec != std::errc() || end != s.data() + s.size())
         throw Error("{} line {}: '{}' is not an integer (rows of space-separated integers)", what, no, w);
       row.push_back(v);
@@ -158,8 +160,7 @@ std::vector<float> parse_float_list(std::string_view text, std::string_view opti
     try {
       v.push_back(parse_number<float>(w, option));
     } catch (const Error&) {
-      throw Error("numerics intop: {} '{}': '{}' is not a number (comma-separated numbers)", option,
-                  text, w);
+      throw Error("numerics intop: {} '{}': '{}' is not a number (comma-separated numbers)", option, text, w);
     }
     start = comma + 1;
   }

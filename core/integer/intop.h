@@ -19,12 +19,12 @@
 namespace lmul::integer {
 
 struct IntopRequest {
-  std::string op;                   // shiftmax | shiftgelu | ilayernorm | requant
-  std::optional<float> scale;       // the input scale (float32)
-  std::optional<int> bits;          // output bits (shiftmax, shiftgelu), clamp bits (requant)
-  bool causal = false;              // shiftmax only
-  std::vector<float> weight, bias;  // ilayernorm only
-  std::optional<double> multiplier; // requant only
+  std::string op;                    // shiftmax | shiftgelu | ilayernorm | requant
+  std::optional<float> scale;        // the input scale (float32)
+  std::optional<int> bits;           // output bits (shiftmax, shiftgelu), clamp bits (requant)
+  bool causal = false;               // shiftmax only
+  std::vector<float> weight, bias;   // ilayernorm only
+  std::optional<double> multiplier;  // requant only
 };
 
 // Lines of whitespace-separated integers within the int32 range (blank lines skipped); a bad

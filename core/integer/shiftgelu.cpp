@@ -13,8 +13,7 @@ constexpr int64_t kDivNum = (int64_t{1} << 31) - 1;
 }
 
 int64_t shiftgelu_x0(float s) {
-  if (!(s > 0.0f) || !std::isfinite(s))
-    throw Error("[shiftgelu] input scale {} must be finite and positive", s);
+  if (!(s > 0.0f) || !std::isfinite(s)) throw Error("[shiftgelu] input scale {} must be finite and positive", s);
   const float s_sig = s * 1.702f;
   return exp_shift_x0(s_sig, "shiftgelu");
 }
@@ -41,8 +40,6 @@ void shiftgelu_row(std::span<const int32_t> x, int64_t x0, int n, int out_bits, 
   }
 }
 
-float shiftgelu_scale_out(float s, int out_bits) {
-  return s / static_cast<float>(int64_t{1} << (out_bits - 1));
-}
+float shiftgelu_scale_out(float s, int out_bits) { return s / static_cast<float>(int64_t{1} << (out_bits - 1)); }
 
 }  // namespace lmul::integer

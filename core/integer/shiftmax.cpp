@@ -21,8 +21,8 @@ void check_shiftmax_range(int64_t x0, int64_t row_len, int n, const char* op) {
         op, row_len, x0, row_len, -x0, n, kDivNum / row_len >> n);
 }
 
-void shiftmax_row(std::span<const int32_t> x, int64_t kept, int64_t x0, int n, int out_bits,
-                  MaskMode mode, std::span<int32_t> y) {
+void shiftmax_row(std::span<const int32_t> x, int64_t kept, int64_t x0, int n, int out_bits, MaskMode mode,
+                  std::span<int32_t> y) {
   const auto N = static_cast<int64_t>(x.size());
   LMUL_ASSERT(static_cast<int64_t>(y.size()) == N && kept >= 0 && kept <= N);
   LMUL_ASSERT(out_bits >= 2 && out_bits <= 16);

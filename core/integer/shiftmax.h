@@ -25,7 +25,7 @@ void check_shiftmax_range(int64_t x0, int64_t row_len, int n, const char* op);
 // One row of `x.size()` scores whose first `kept` entries are visible (a causal row i keeps
 // i + 1). y[j] ∈ [0, 2^(out_bits−1) − 1] when the range check holds. A row with nothing kept
 // outputs zeros (exclude). out_bits ∈ [2, 16].
-void shiftmax_row(std::span<const int32_t> x, int64_t kept, int64_t x0, int n, int out_bits,
-                  MaskMode mode, std::span<int32_t> y);
+void shiftmax_row(std::span<const int32_t> x, int64_t kept, int64_t x0, int n, int out_bits, MaskMode mode,
+                  std::span<int32_t> y);
 
 }  // namespace lmul::integer

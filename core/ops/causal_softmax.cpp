@@ -30,8 +30,8 @@ void causal_softmax_forward(float* P, const float* att, int64_t G, int64_t T, fl
 }
 
 // datt[j] (+)= scale · P[j] · (dP[j] - Σ_k P[k]·dP[k]), j ≤ i; 0 above the diagonal.
-void causal_softmax_backward(float* datt, const float* P, const float* dP, int64_t G, int64_t T,
-                             float scale, bool accumulate) {
+void causal_softmax_backward(float* datt, const float* P, const float* dP, int64_t G, int64_t T, float scale,
+                             bool accumulate) {
 #pragma omp parallel for schedule(static)
   for (int64_t r = 0; r < G * T; ++r) {
     const int64_t i = r % T;

@@ -11,8 +11,7 @@ namespace lmul {
 
 namespace {
 // logits (N,V) → lse (N), per-row loss (N) (0 for ignored rows)
-void cross_entropy_forward(float* lse, double* loss, const float* logits, const int32_t* y,
-                           int64_t N, int64_t V) {
+void cross_entropy_forward(float* lse, double* loss, const float* logits, const int32_t* y, int64_t N, int64_t V) {
 #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < N; ++i) {
     const float* l = logits + i * V;
@@ -26,8 +25,8 @@ void cross_entropy_forward(float* lse, double* loss, const float* logits, const 
 }
 
 // dlogits (+)= d·(softmax - onehot(y)); ignored rows get 0.
-void cross_entropy_backward(float* dlogits, const float* logits, const float* lse, const int32_t* y,
-                            int64_t N, int64_t V, float d, bool accumulate) {
+void cross_entropy_backward(float* dlogits, const float* logits, const float* lse, const int32_t* y, int64_t N,
+                            int64_t V, float d, bool accumulate) {
 #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < N; ++i) {
     const float* l = logits + i * V;
@@ -44,8 +43,7 @@ void cross_entropy_backward(float* dlogits, const float* logits, const float* ls
 Tensor cross_entropy(const Tensor& logits, std::span<const int32_t> targets) {
   const int64_t V = logits.size(-1), N = logits.numel() / V;
   if (static_cast<int64_t>(targets.size()) != N)
-    throw Error("[cross_entropy] logits {} need {} targets, got {}", shape_str(logits.shape()), N,
-                targets.size());
+    throw Error("[cross_entropy] logits {} need {} targets, got {}", shape_str(logits.shape()), N, targets.size());
   int64_t count = 0;
   for (int32_t t : targets) {
     if (t >= V || t < -1) throw Error("[cross_entropy] target {} out of range [0, {})", t, V);

@@ -7,8 +7,7 @@
 namespace lmul {
 
 namespace {
-void dropout_apply(float* out, const float* in, int64_t n, float p, const Rng& rng, uint64_t offset,
-                   bool accumulate) {
+void dropout_apply(float* out, const float* in, int64_t n, float p, const Rng& rng, uint64_t offset, bool accumulate) {
   const float scale = 1.0f / (1.0f - p);
 #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < n; ++i) {

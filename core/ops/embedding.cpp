@@ -8,8 +8,8 @@ namespace lmul {
 
 namespace {
 // out (B,T,C) = wte[idx[b,t]] + wpe[t]; wpe may be null (plain gather).
-void embedding_forward(float* out, const int32_t* idx, const float* wte, const float* wpe,
-                       int64_t BT, int64_t T, int64_t C) {
+void embedding_forward(float* out, const int32_t* idx, const float* wte, const float* wpe, int64_t BT, int64_t T,
+                       int64_t C) {
 #pragma omp parallel for schedule(static)
   for (int64_t bt = 0; bt < BT; ++bt) {
     const float* te = wte + static_cast<int64_t>(idx[bt]) * C;
@@ -25,8 +25,8 @@ void embedding_forward(float* out, const int32_t* idx, const float* wte, const f
 
 // dwte[idx[b,t]] += dout[b,t], dwpe[t] += dout[b,t]. Split over channel slices: every element
 // is accumulated by one thread in row order (deterministic, no atomics).
-void embedding_backward(float* dwte, float* dwpe, const float* dout, const int32_t* idx,
-                        int64_t BT, int64_t T, int64_t C) {
+void embedding_backward(float* dwte, float* dwpe, const float* dout, const int32_t* idx, int64_t BT, int64_t T,
+                        int64_t C) {
   parallel_slices(C, [&](int64_t c0, int64_t c1) {
     for (int64_t bt = 0; bt < BT; ++bt) {
       const float* d = dout + bt * C;
@@ -48,8 +48,7 @@ void check_ids(std::span<const int32_t> idx, int64_t V, const char* op) {
 }
 }  // namespace
 
-Tensor embedding(const Tensor& wte, const Tensor& wpe, std::span<const int32_t> idx, int64_t B,
-                 int64_t T) {
+Tensor embedding(const Tensor& wte, const Tensor& wpe, std::span<const int32_t> idx, int64_t B, int64_t T) {
   const int64_t C = wte.size(1), V = wte.size(0);
   if (wpe.size(1) != C || wpe.size(0) < T || static_cast<int64_t>(idx.size()) != B * T)
     throw Error("[embedding] wte {}, wpe {}, {} ids do not fit B={} T={}", shape_str(wte.shape()),
@@ -61,8 +60,8 @@ Tensor embedding(const Tensor& wte, const Tensor& wpe, std::span<const int32_t> 
     std::vector<int32_t> ids(idx.begin(), idx.end());
     record(out, [out = out.shared(), wte, wpe, ids = std::move(ids), B, T, C] {
       float* dout = out->grad->data();
-      embedding_backward(wte.requires_grad() ? wte.grad() : nullptr,
-                         wpe.requires_grad() ? wpe.grad() : nullptr, dout, ids.data(), B * T, T, C);
+      embedding_backward(wte.requires_grad() ? wte.grad() : nullptr, wpe.requires_grad() ? wpe.grad() : nullptr, dout,
+                         ids.data(), B * T, T, C);
     });
   }
   return out;

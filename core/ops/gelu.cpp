@@ -41,8 +41,7 @@ void gelu_forward(float* out, const float* x, int64_t n, bool tanh_approx) {
 }
 
 // dx (+)= dy · gelu'(x); gelu'(x) = Φ(x) + x·φ(x) for the erf form.
-void gelu_backward(float* dx, const float* dy, const float* x, int64_t n, bool tanh_approx,
-                   bool accumulate) {
+void gelu_backward(float* dx, const float* dy, const float* x, int64_t n, bool tanh_approx, bool accumulate) {
   for_blocks(n, [&](int64_t b, int64_t m) {
     const float* xb = x + b;
     float u[kBlock], g[kBlock];

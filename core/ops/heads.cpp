@@ -11,8 +11,8 @@ namespace lmul {
 namespace {
 // Moves between (B,T,W) rows (reading columns [off, off+C)) and (B,NH,T,hs). dir = +1: rows →
 // heads (dst = heads), dir = -1: heads → rows. accumulate adds instead of writing.
-void permute_heads(float* heads, float* rows, int64_t B, int64_t T, int64_t W, int64_t off,
-                   int64_t NH, int64_t hs, bool to_heads, bool accumulate) {
+void permute_heads(float* heads, float* rows, int64_t B, int64_t T, int64_t W, int64_t off, int64_t NH, int64_t hs,
+                   bool to_heads, bool accumulate) {
 #pragma omp parallel for collapse(2) schedule(static)
   for (int64_t b = 0; b < B; ++b)
     for (int64_t h = 0; h < NH; ++h)
@@ -36,13 +36,11 @@ void permute_heads(float* heads, float* rows, int64_t B, int64_t T, int64_t W, i
 
 Heads split_qkv_heads(const Tensor& qkv, int64_t NH) {
   if (qkv.dim() != 3 || qkv.size(2) % (3 * NH) != 0)
-    throw Error("[split_qkv_heads] expected (B,T,3C) with C divisible by NH={}, got {}", NH,
-                shape_str(qkv.shape()));
+    throw Error("[split_qkv_heads] expected (B,T,3C) with C divisible by NH={}, got {}", NH, shape_str(qkv.shape()));
   const int64_t B = qkv.size(0), T = qkv.size(1), W = qkv.size(2), C = W / 3, hs = C / NH;
   Heads h{Tensor({B, NH, T, hs}), Tensor({B, NH, T, hs}), Tensor({B, NH, T, hs})};
   Tensor* parts[3] = {&h.q, &h.k, &h.v};
-  for (int p = 0; p < 3; ++p)
-    permute_heads(parts[p]->data(), qkv.data(), B, T, W, p * C, NH, hs, true, false);
+  for (int p = 0; p < 3; ++p) permute_heads(parts[p]->data(), qkv.data(), B, T, W, p * C, NH, hs, true, false);
   if (needs_grad({&qkv})) {
     // One closure per output: each runs when its output got a gradient.
     for (int p = 0; p < 3; ++p)
@@ -92,8 +90,7 @@ Tensor transpose_last(const Tensor& x) {
 }
 
 Tensor reshape(const Tensor& x, const Shape& shape) {
-  if (numel(shape) != x.numel())
-    throw Error("[reshape] cannot view {} as {}", shape_str(x.shape()), shape_str(shape));
+  if (numel(shape) != x.numel()) throw Error("[reshape] cannot view {} as {}", shape_str(x.shape()), shape_str(shape));
   Tensor out = x.view_as(shape);
   if (needs_grad({&x})) record_pass_through(out, x);
   return out;

@@ -12,8 +12,8 @@ namespace lmul {
 
 namespace {
 // x, out (N,C); mean, rstd (N) saved for backward. Two-pass statistics in fp32.
-void layer_norm_forward(float* out, float* mean, float* rstd, const float* x, const float* w,
-                        const float* b, int64_t N, int64_t C, float eps) {
+void layer_norm_forward(float* out, float* mean, float* rstd, const float* x, const float* w, const float* b, int64_t N,
+                        int64_t C, float eps) {
 #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < N; ++i) {
     const float* xi = x + i * C;
@@ -33,9 +33,8 @@ void layer_norm_forward(float* out, float* mean, float* rstd, const float* x, co
 
 // dx (+)= rstd·(w·dy - mean(w·dy) - x̂·mean(w·dy·x̂)); dw += Σ dy·x̂; db += Σ dy.
 // dw/db: per-thread partial sums added in thread order (deterministic for a thread count).
-void layer_norm_backward(float* dx, float* dw, float* db, const float* dy, const float* x,
-                         const float* w, const float* mean, const float* rstd, int64_t N, int64_t C,
-                         bool accumulate_dx) {
+void layer_norm_backward(float* dx, float* dw, float* db, const float* dy, const float* x, const float* w,
+                         const float* mean, const float* rstd, int64_t N, int64_t C, bool accumulate_dx) {
   const int nt = pool_threads();
   std::vector<float> part(static_cast<size_t>(nt) * 2 * C, 0.0f);
 #pragma omp parallel num_threads(nt)
@@ -89,9 +88,8 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, flo
       bool fresh = false;
       float* dx = x.requires_grad() ? x.grad_for_write(&fresh) : nullptr;
       layer_norm_backward(dx, weight.requires_grad() ? weight.grad() : nullptr,
-                          bias.defined() && bias.requires_grad() ? bias.grad() : nullptr,
-                          out->grad->data(), x.data(), weight.data(), mean.data(), rstd.data(), N, C,
-                          !fresh);
+                          bias.defined() && bias.requires_grad() ? bias.grad() : nullptr, out->grad->data(), x.data(),
+                          weight.data(), mean.data(), rstd.data(), N, C, !fresh);
     });
   }
   return out;

@@ -28,8 +28,8 @@ void bias_backward(float* db, const float* dy, int64_t N, int64_t Cout) {
 Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b, GemmSite& site) {
   const int64_t Cin = x.size(-1), Cout = w.size(0), N = x.numel() / Cin;
   if (w.dim() != 2 || w.size(1) != Cin || (b.defined() && (b.dim() != 1 || b.size(0) != Cout)))
-    throw Error("[linear] x {} does not fit weight {} and bias {}", shape_str(x.shape()),
-                shape_str(w.shape()), b.defined() ? shape_str(b.shape()) : "none");
+    throw Error("[linear] x {} does not fit weight {} and bias {}", shape_str(x.shape()), shape_str(w.shape()),
+                b.defined() ? shape_str(b.shape()) : "none");
   Shape out_shape = x.shape();
   out_shape.back() = Cout;
   Tensor out(out_shape);
@@ -58,8 +58,7 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b, GemmSite& site)
         float* dx = x.grad_for_write(&fresh);
         m.gemm({false, false, N, Cin, Cout, dyq, Cout, w2.data(), Cin, dx, Cin, !fresh});
       }
-      if (w.requires_grad())
-        m.gemm({true, false, Cout, Cin, N, dyq, Cout, x2.data(), Cin, w.grad(), Cin, true});
+      if (w.requires_grad()) m.gemm({true, false, Cout, Cin, N, dyq, Cout, x2.data(), Cin, w.grad(), Cin, true});
       if (b.defined() && b.requires_grad()) bias_backward(b.grad(), d, N, Cout);
     });
   }

@@ -17,8 +17,8 @@ Tensor quantized(arith::Multiplier& m, arith::Role role, const Tensor& x) {
 }
 
 // C (G,M,N) [+]= op(A)·op(B) for G items; A, B given as stored (G, rows, cols).
-void batched(arith::Multiplier& m, const float* A, bool ta, const float* B, bool tb, float* C,
-             int64_t G, int64_t M, int64_t N, int64_t K, bool accumulate) {
+void batched(arith::Multiplier& m, const float* A, bool ta, const float* B, bool tb, float* C, int64_t G, int64_t M,
+             int64_t N, int64_t K, bool accumulate) {
   const int64_t lda = ta ? M : K, ldb = tb ? K : N;
   m.gemm_batched({ta, tb, M, N, K, A, lda, B, ldb, C, N, accumulate}, G, M * K, K * N, M * N);
 }
@@ -26,17 +26,17 @@ void batched(arith::Multiplier& m, const float* A, bool ta, const float* B, bool
 
 Tensor bmm(const Tensor& a, const Tensor& b, bool ta, bool tb, GemmSite& site) {
   // Leading dimensions are the batch: (..., rows, cols), the same leading shape for a and b.
-  const bool same_lead = a.dim() == b.dim() && a.dim() >= 3 &&
-                         std::equal(a.shape().begin(), a.shape().end() - 2, b.shape().begin());
+  const bool same_lead =
+      a.dim() == b.dim() && a.dim() >= 3 && std::equal(a.shape().begin(), a.shape().end() - 2, b.shape().begin());
   if (!same_lead)
-    throw Error("[bmm] expected (...,·,·) operands with the same leading shape, got {} and {}",
-                shape_str(a.shape()), shape_str(b.shape()));
+    throw Error("[bmm] expected (...,·,·) operands with the same leading shape, got {} and {}", shape_str(a.shape()),
+                shape_str(b.shape()));
   const int64_t G = a.numel() / (a.size(-1) * a.size(-2));
   const int64_t M = ta ? a.size(-1) : a.size(-2), K = ta ? a.size(-2) : a.size(-1);
   const int64_t Kb = tb ? b.size(-1) : b.size(-2), N = tb ? b.size(-2) : b.size(-1);
   if (K != Kb)
-    throw Error("[bmm] inner dimensions differ: {}{} · {}{}", shape_str(a.shape()), ta ? "ᵀ" : "",
-                shape_str(b.shape()), tb ? "ᵀ" : "");
+    throw Error("[bmm] inner dimensions differ: {}{} · {}{}", shape_str(a.shape()), ta ? "ᵀ" : "", shape_str(b.shape()),
+                tb ? "ᵀ" : "");
   Shape out_shape(a.shape().begin(), a.shape().end() - 2);
   out_shape.push_back(M);
   out_shape.push_back(N);
@@ -58,7 +58,7 @@ Tensor bmm(const Tensor& a, const Tensor& b, bool ta, bool tb, GemmSite& site) {
         float* da = a.grad_for_write(&fresh);
         if (!ta)  // dA (M,K) = dC·op(B)ᵀ
           batched(m, dC, false, b2.data(), !tb, da, G, M, K, N, !fresh);
-        else      // dA stored (K,M) = op(B)·dCᵀ
+        else  // dA stored (K,M) = op(B)·dCᵀ
           batched(m, b2.data(), tb, dC, true, da, G, K, M, N, !fresh);
       }
       if (b.requires_grad()) {
@@ -66,7 +66,7 @@ Tensor bmm(const Tensor& a, const Tensor& b, bool ta, bool tb, GemmSite& site) {
         float* db = b.grad_for_write(&fresh);
         if (!tb)  // dB (K,N) = op(A)ᵀ·dC
           batched(m, a2.data(), !ta, dC, false, db, G, K, N, M, !fresh);
-        else      // dB stored (N,K) = dCᵀ·op(A)
+        else  // dB stored (N,K) = dCᵀ·op(A)
           batched(m, dC, true, a2.data(), ta, db, G, N, K, M, !fresh);
       }
     });
@@ -77,8 +77,7 @@ Tensor bmm(const Tensor& a, const Tensor& b, bool ta, bool tb, GemmSite& site) {
 Tensor matmul(const Tensor& a, const Tensor& b, GemmSite& site) {
   if (a.dim() != 2 || b.dim() != 2)
     throw Error("[matmul] expected 2-D operands, got {} and {}", shape_str(a.shape()), shape_str(b.shape()));
-  Tensor c = bmm(reshape(a, {1, a.size(0), a.size(1)}), reshape(b, {1, b.size(0), b.size(1)}), false,
-                 false, site);
+  Tensor c = bmm(reshape(a, {1, a.size(0), a.size(1)}), reshape(b, {1, b.size(0), b.size(1)}), false, false, site);
   return reshape(c, {a.size(0), b.size(1)});
 }
 

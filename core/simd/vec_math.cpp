@@ -126,8 +126,8 @@ V tanh_v(V x) {
   const V n = Isa::floor(Isa::mul(a, Isa::set(kLog2e)));
   const V r = Isa::max(Isa::fma(n, Isa::set(-kLn2Lo), Isa::fma(n, Isa::set(-kLn2Hi), a)), Isa::set(0.0f));
   V q = Isa::set(1.0f / 39916800);
-  for (float c : {1.0f / 3628800, 1.0f / 362880, 1.0f / 40320, 1.0f / 5040, 1.0f / 720, 1.0f / 120, 1.0f / 24,
-                  1.0f / 6, 0.5f})
+  for (float c :
+       {1.0f / 3628800, 1.0f / 362880, 1.0f / 40320, 1.0f / 5040, 1.0f / 720, 1.0f / 120, 1.0f / 24, 1.0f / 6, 0.5f})
     q = Isa::fma(q, r, Isa::set(c));
   const V em1 = Isa::fma(q, Isa::mul(r, r), r);
   const V two_n = Isa::ldexp(Isa::set(1.0f), n);
