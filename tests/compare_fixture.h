@@ -119,6 +119,13 @@ inline std::vector<std::filesystem::path> write_formats_sweep(const std::filesys
   return runs;
 }
 
+// How often `what` occurs in text (non-overlapping).
+inline size_t count_of(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t p = 0; (p = text.find(what, p)) != std::string::npos; p += what.size()) ++n;
+  return n;
+}
+
 inline std::string read_text(const std::filesystem::path& file) {
   std::ifstream in(file, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};

@@ -18,14 +18,7 @@ void expect_usage_error(const RunResult& r, const std::string& what) {
   CHECK(r.output.find(what) != std::string::npos);
   CHECK(std::count(r.output.begin(), r.output.end(), '\n') == 1);
 }
-std::string tiny_config(const TempDir& d, const std::string& extra = "") {
-  write_file(d / "c.toml",
-             "dataset = \"" + shakespeare_char_dir() + "\"\nout_dir = \"" + (d / "run") +
-                 "\"\nn_layer = 1\nn_head = 2\nn_embd = 16\nblock_size = 16\nbatch_size = 2\n"
-                 "max_iters = 3\neval_interval = 2\neval_iters = 1\nwarmup_iters = 1\nlr_decay_iters = 3\n" +
-                 extra);
-  return d / "c.toml";
-}
+std::string tiny_config(const TempDir& d, const std::string& extra = "") { return tiny_cli_config(d, 3, extra); }
 }  // namespace
 
 TEST_SUITE("cli") {

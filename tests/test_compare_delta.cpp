@@ -10,6 +10,8 @@
 #include <set>
 #include <tuple>
 
+#include <fmt/format.h>
+
 #include "apps/report/compare_table.h"
 #include "apps/report/delta_figure.h"
 #include "apps/report/html_report.h"
@@ -22,11 +24,8 @@ using lmul::test::TempDir;
 
 namespace {
 
-size_t count(const std::string& text, const std::string& what) {
-  size_t n = 0;
-  for (size_t p = 0; (p = text.find(what, p)) != std::string::npos; p += what.size()) ++n;
-  return n;
-}
+using test::count_of;
+size_t count(const std::string& text, const std::string& what) { return count_of(text, what); }
 
 report::Comparison formats_sweep(const TempDir& tmp, const std::string& metric = "val_loss") {
   std::vector<report::RunMetrics> runs;
@@ -137,7 +136,7 @@ TEST_SUITE("compare") {
     CHECK(count(svg, "<line class=\"zero\"") == 1);
     CHECK(count(svg, "<g class=\"family\">") == 6);
     for (const auto& g : c.groups)
-      CHECK_MESSAGE(svg.find(">" + report::xml_escape(g.name) + "</text>") != std::string::npos, g.name);
+      CHECK_MESSAGE(svg.find(fmt::format(">{}</text>", report::xml_escape(g.name))) != std::string::npos, g.name);
     // Rows top to bottom in the sorted order.
     size_t last = 0;
     for (const auto& r : s.rows) {

@@ -16,11 +16,8 @@ using lmul::test::TempDir;
 
 namespace {
 
-size_t count(const std::string& text, const std::string& what) {
-  size_t n = 0;
-  for (size_t p = 0; (p = text.find(what, p)) != std::string::npos; p += what.size()) ++n;
-  return n;
-}
+using test::count_of;
+size_t count(const std::string& text, const std::string& what) { return count_of(text, what); }
 
 // Checks that every element is closed in order and no '<' or '&' stands bare in text; returns
 // an empty string or the first problem.

@@ -53,4 +53,15 @@ inline const std::string& shakespeare_char_dir() {
   return p;
 }
 
+// A 1-layer, 16-wide config on Tiny Shakespeare writing its run to d/run, for CLI tests; extra is
+// appended TOML.
+template <class Dir>
+std::string tiny_cli_config(const Dir& d, int max_iters = 3, const std::string& extra = "") {
+  write_file(d / "c.toml", "dataset = \"" + shakespeare_char_dir() + "\"\nout_dir = \"" + (d / "run") +
+                               "\"\nn_layer = 1\nn_head = 2\nn_embd = 16\nblock_size = 16\nbatch_size = 2\n" +
+                               "max_iters = " + std::to_string(max_iters) + "\neval_interval = 2\neval_iters = 1\n" +
+                               "warmup_iters = 1\nlr_decay_iters = " + std::to_string(max_iters) + "\n" + extra);
+  return d / "c.toml";
+}
+
 }  // namespace lmul::testing

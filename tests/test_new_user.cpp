@@ -16,14 +16,7 @@ using lmul::test::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
-std::string tiny_config(const TempDir& d, const std::string& extra = "") {
-  write_file(d / "c.toml",
-             "dataset = \"" + shakespeare_char_dir() + "\"\nout_dir = \"" + (d / "run") +
-                 "\"\nn_layer = 1\nn_head = 2\nn_embd = 16\nblock_size = 16\nbatch_size = 2\n"
-                 "max_iters = 4\neval_interval = 2\neval_iters = 1\nwarmup_iters = 1\nlr_decay_iters = 4\n" +
-                 extra);
-  return d / "c.toml";
-}
+std::string tiny_config(const TempDir& d, const std::string& extra = "") { return tiny_cli_config(d, 4, extra); }
 
 void expect_one_line_error(const RunResult& r, const std::string& what) {
   INFO(r.output);
