@@ -5,7 +5,10 @@
 // evaluations: with the run's eval_iters and batch_size it reproduces its val_loss). An `lmul
 // export` file is evaluated with its exported weights (packed codes decoded: the loss of the
 // post-training-quantised weights in the exact arithmetic, or any --set arith). Several targets (the
-// seeds of one experiment) are evaluated one by one, then summarised as mean ± sample std.
+// seeds of one experiment) are evaluated one by one, then summarised as mean ± sample std. A
+// generated task's run also gets its accuracy (whole answers and per digit place) over the whole
+// held-out set, and --show K prints K held-out examples.
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -28,7 +31,7 @@ namespace {
 struct EvalArgs {
   std::vector<std::string> targets;
   std::string split = "val", which = "latest", dump;
-  int64_t iters = 0, batch_size = 0;
+  int64_t iters = 0, batch_size = 0, show = 0;
   std::vector<std::string> sets;
   bool json = false, last_token = false;
 };
@@ -50,16 +53,38 @@ double eval_one(const EvalArgs& a, const std::string& target) {
   const double loss = train::estimate_split_loss(
       *run.model, *data, split, {iters, B, c.block_size, c.seed, a.last_token, a.dump.empty() ? nullptr : &batches});
   const nlohmann::ordered_json arith = train::to_json(run.config)["arith"];
-  // A generated task: whole-answer accuracy and accuracy per digit place of the product (units first).
+  // A generated task: whole-answer accuracy and accuracy per digit place of the product (units
+  // first), over the whole held-out set unless --iters limits it.
   nlohmann::ordered_json accuracy;
-  if (train::is_task_spec(c.dataset)) {
+  std::vector<std::string> shown;
+  if (data->has_answers()) {
     const train::MultiplyTask task = train::parse_multiply_task(c.dataset);
-    const train::AnswerAccuracy acc =
-        train::answer_accuracy(*run.model, *data, split, {iters, B, c.block_size, c.seed, false, nullptr});
+    const int64_t rows = a.iters == 0 && split == data::Split::val ? train::MultiplyTask::kHeldOutSamples : 0;
+    const train::AnswerAccuracy acc = train::answer_accuracy(
+        *run.model, *data, split, {iters, B, c.block_size, c.seed, false, nullptr}, rows, a.show);
     std::vector<double> place;
     for (size_t k = 0; k < acc.position_right.size(); ++k)
       place.push_back(acc.position(task.reverse ? k : acc.position_right.size() - 1 - k));
     accuracy = {{"samples", acc.rows}, {"whole_accuracy", acc.whole()}, {"digit_accuracy", place}};
+    if (a.show > 0) {
+      const auto tokenizer = train::make_tokenizer(c);
+      auto text = [&](std::vector<int32_t> ids, bool answer) {  // an answer in normal digit order
+        if (answer && task.reverse) std::reverse(ids.begin(), ids.end());
+        const std::vector<int> v(ids.begin(), ids.end());
+        return tokenizer->decode(v);
+      };
+      nlohmann::ordered_json examples = nlohmann::ordered_json::array();
+      for (const train::AnsweredRow& row : acc.shown) {
+        const std::string prompt = text(row.prompt, false), got = text(row.predicted, true),
+                          want = text(row.expected, true);
+        examples.push_back({{"prompt", prompt}, {"predicted", got}, {"expected", want}, {"right", row.right()}});
+        shown.push_back(fmt::format("{} → {}  (true {})  {}", prompt, got, want, row.right() ? "right" : "WRONG"));
+      }
+      accuracy["examples"] = examples;
+    }
+  } else if (a.show > 0) {
+    throw Error("eval: --show needs a generated task's run (dataset = \"multiply:...\"); {} trains on {}", target,
+                c.dataset);
   }
   if (!a.dump.empty()) {
     const Shape s = {iters, B, c.block_size};
@@ -96,6 +121,7 @@ double eval_one(const EvalArgs& a, const std::string& target) {
     for (const auto& p : accuracy["digit_accuracy"]) places += fmt::format(" {:.4f}", p.get<double>());
     fmt::print("{} whole-number accuracy {:.4f} over {} samples; per digit place (units first):{}\n", a.split,
                accuracy["whole_accuracy"].get<double>(), accuracy["samples"].get<int64_t>(), places);
+    for (const std::string& line : shown) fmt::print("  {}\n", line);
   }
   return loss;
 }
@@ -121,6 +147,10 @@ void add_eval(CLI::App& app) {
   cmd->add_flag("--json", a->json, "Print one JSON object instead of the text line");
   cmd->add_flag("--last-token", a->last_token,
                 "Loss at the last position of each sequence only (full block of context; the PoT paper's protocol)");
+  cmd->add_option("--show", a->show,
+                  "A generated task's run: print the first K held-out examples, predicted product vs true (normal "
+                  "digit order)")
+      ->check(CLI::Range(int64_t{0}, int64_t{100000}));
   cmd->add_option("--dump-batches", a->dump, "Write the evaluated ids (x, y: I32 iters×B×T) to this safetensors file");
   cmd->callback([a] {
     if (!a->dump.empty() && a->targets.size() != 1)

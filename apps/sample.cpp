@@ -1,5 +1,7 @@
 // lmul sample RUN_DIR|CKPT: autoregressive generation with temperature and top-k (nanoGPT's
-// sample.py), from the model the checkpoint's stored config describes.
+// sample.py), from the model the checkpoint's stored config describes. A generated task's run
+// (multiply) takes a prompt of its own tokens ("123*456=") and by default generates the 2n answer
+// digits, greedily unless --temperature/--top-k say otherwise.
 #include <algorithm>
 #include <cstdio>
 #include <memory>
@@ -11,6 +13,8 @@
 #include "core/error.h"
 #include "data/tokenizer.h"
 #include "nn/sampling.h"
+#include "train/batch_source.h"
+#include "train/multiply_task.h"
 #include "train/run.h"
 
 namespace lmul::apps {
@@ -43,10 +47,21 @@ void add_sample(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::IsMember({"latest", "best"}));
   cmd->add_option("--set", a->sets, "Override a config key, e.g. --set arith.linear=fp8:e4m3 (not shape keys)");
-  cmd->callback([a] {
+  cmd->callback([a, cmd] {
     train::LoadedRun run = train::load_run(a->target, {a->checkpoint, a->sets});
     const train::TrainConfig& c = run.config;
-    auto tokenizer = data::load_tokenizer(c.dataset);
+    const auto tokenizer = train::make_tokenizer(c);
+    if (train::is_task_spec(c.dataset)) {
+      const train::MultiplyTask task = train::parse_multiply_task(c.dataset);
+      if (cmd->count("--prompt") == 0)
+        throw Error("sample: {} is a {} run: give a prompt of the task, e.g. --prompt \"{}*{}=\"", a->target, c.dataset,
+                    std::string(static_cast<size_t>(task.digits), '1'),
+                    std::string(static_cast<size_t>(task.digits), '2'));
+      if (cmd->count("--max-new-tokens") == 0) a->max_new_tokens = 2 * task.digits;  // the answer
+      if (cmd->count("--top-k") == 0) a->sampling.top_k = 1;                         // greedy, as evaluated
+      if (task.reverse)
+        fmt::print(stderr, "{}: the product is written units first (least-significant digit first)\n", c.dataset);
+    }
     fmt::print(stderr, "sampling {} (step {}) under arith: linear={} attention={} head={} embedding={}\n",
                run.checkpoint, run.step, c.arith.linear, c.arith.attention, c.arith.head, c.arith.embedding);
     NoGrad ng;

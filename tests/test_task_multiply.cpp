@@ -254,8 +254,9 @@ TEST_SUITE("task.multiply") {
     // B=3 rows of T=5; answer positions (y >= 0) are the last 3 of each row.
     const std::vector<int32_t> y = {-1, -1, 4, 0, 8, -1, -1, 1, 2, 3, -1, -1, 9, 9, 9};
     const std::vector<int32_t> p = {7, 7, 4, 0, 8, 5, 5, 1, 0, 3, 0, 0, 0, 9, 0};
+    const std::vector<int32_t> x = {1, 2, 3, 4, 0, 5, 6, 7, 1, 2, 8, 8, 8, 9, 9};
     train::AnswerAccuracy acc;
-    train::score_answers(p, y, 3, 5, acc);
+    train::score_answers(p, x, y, 3, 5, acc, /*show=*/2);
     CHECK(acc.rows == 3);
     CHECK(acc.rows_right == 1);  // only row 0 (predictions at masked positions do not count)
     REQUIRE(acc.position_right.size() == 3);
@@ -264,8 +265,17 @@ TEST_SUITE("task.multiply") {
     CHECK(acc.position_right[2] == 2);
     CHECK(acc.whole() == doctest::Approx(1.0 / 3));
     CHECK(acc.position(1) == doctest::Approx(2.0 / 3));
+    // The first two rows are kept for showing: the prompt runs up to the first answer's input.
+    REQUIRE(acc.shown.size() == 2);
+    CHECK(acc.shown[0].prompt == std::vector<int32_t>{1, 2, 3});
+    CHECK(acc.shown[0].predicted == std::vector<int32_t>{4, 0, 8});
+    CHECK(acc.shown[0].right());
+    CHECK(acc.shown[1].prompt == std::vector<int32_t>{5, 6, 7});
+    CHECK(acc.shown[1].predicted == std::vector<int32_t>{1, 0, 3});
+    CHECK(acc.shown[1].expected == std::vector<int32_t>{1, 2, 3});
+    CHECK(!acc.shown[1].right());
     const std::vector<int32_t> y2 = {-1, -1, -1, 0, 8};  // 2 answer positions: another task
-    CHECK_THROWS_AS(train::score_answers(p, y2, 1, 5, acc), Error);
+    CHECK_THROWS_AS(train::score_answers(p, x, y2, 1, 5, acc), Error);
   }
 
   TEST_CASE("lmul prepare multiply writes the samples as text lines") {
@@ -316,15 +326,22 @@ TEST_SUITE("task.multiply") {
     std::istringstream in(read_file(d / "run/metrics.jsonl"));
     std::string line;
     std::getline(in, line);  // header
-    int losses = 0;
+    int losses = 0, accuracies = 0;
     while (std::getline(in, line)) {
       auto j = nlohmann::json::parse(line);
       if (j.contains("train_loss")) {
         CHECK(std::isfinite(j["train_loss"].get<double>()));
         ++losses;
       }
+      CHECK(j.contains("val_loss") == j.contains("val_accuracy"));  // every evaluation scores the answers
+      if (j.contains("val_accuracy")) {
+        CHECK(j["val_accuracy"].get<double>() >= 0.0);
+        CHECK(j["val_accuracy"].get<double>() <= 1.0);
+        ++accuracies;
+      }
     }
     CHECK(losses >= 6);
+    CHECK(accuracies == 3);  // steps 0, 3, 6
     // activation=relu reaches the MLP: the same run with GELU gives other losses.
     train::TrainConfig g = train::load_config(
         d / "c.toml",
@@ -334,15 +351,52 @@ TEST_SUITE("task.multiply") {
     CHECK(train::train(g, {false, true}).final_val_loss != r.final_val_loss);
     CHECK_THROWS_WITH_AS(train::load_config(d / "c.toml", {"activation=swish"}),
                          doctest::Contains("activation='swish' is not allowed (choose gelu|relu)"), Error);
-    // lmul eval on the task run prints whole-number and per-digit-place accuracy.
-    const auto e = run_lmul("eval " + (d / "run") + " --json");
+    // lmul eval on the task run prints whole-number and per-digit-place accuracy: over the whole
+    // held-out set by default, over --iters batches when asked.
+    auto e = run_lmul("eval " + (d / "run") + " --json");
     REQUIRE(e.exit_code == 0);
-    const auto j = nlohmann::json::parse(e.output.substr(e.output.find('{')));
+    auto j = nlohmann::json::parse(e.output.substr(e.output.find('{')));
     REQUIRE(j.contains("accuracy"));
-    CHECK(j["accuracy"]["samples"] == 16);  // eval_iters 2 x batch 8
+    CHECK(j["accuracy"]["samples"] == MultiplyTask::kHeldOutSamples);
+    e = run_lmul("eval " + (d / "run") + " --json --iters 2");
+    REQUIRE(e.exit_code == 0);
+    j = nlohmann::json::parse(e.output.substr(e.output.find('{')));
+    CHECK(j["accuracy"]["samples"] == 16);  // 2 batches of 8
     CHECK(j["accuracy"]["digit_accuracy"].size() == 4);
     for (const auto& p : j["accuracy"]["digit_accuracy"])
       CHECK(p.get<double>() >= j["accuracy"]["whole_accuracy"].get<double>());
+    // --show K: K held-out examples "x*y= → predicted (true z)", products in normal digit order.
+    e = run_lmul("eval " + (d / "run") + " --show 3");
+    REQUIRE(e.exit_code == 0);
+    std::istringstream shown(e.output);
+    int examples = 0;
+    while (std::getline(shown, line)) {
+      const size_t arrow = line.find(" → ");
+      if (arrow == std::string::npos) continue;
+      ++examples;
+      const std::string prompt = line.substr(2, arrow - 2);  // "  12*34="
+      REQUIRE(prompt.size() == 6);
+      const unsigned long long x = std::stoull(prompt.substr(0, 2)), y = std::stoull(prompt.substr(3, 2));
+      const std::string got = line.substr(arrow + std::string(" → ").size(), 4);
+      CHECK(line.find("(true " + fmt::format("{:04}", x * y) + ")") != std::string::npos);
+      CHECK(line.find(got == fmt::format("{:04}", x * y) ? "right" : "WRONG") != std::string::npos);
+    }
+    CHECK(examples == 3);
+    // lmul sample continues a task prompt with the 2n answer digits (greedy by default) ...
+    e = run_lmul("sample " + (d / "run") + " --prompt 12*34=");
+    REQUIRE(e.exit_code == 0);
+    const size_t at = e.output.find("12*34=");
+    REQUIRE(at != std::string::npos);
+    const std::string answer = e.output.substr(at + 6, e.output.find('\n', at) - at - 6);
+    CHECK(answer.size() == 4);
+    CHECK(answer.find_first_not_of("0123456789*=") == std::string::npos);
+    // ... and needs a prompt of the task's characters.
+    e = run_lmul("sample " + (d / "run"));
+    CHECK(e.exit_code == 2);
+    CHECK(e.output.find("give a prompt of the task, e.g. --prompt \"11*22=\"") != std::string::npos);
+    e = run_lmul("sample " + (d / "run") + " --prompt 1x*34=");
+    CHECK(e.exit_code == 2);
+    CHECK(e.output.find("\"x\"") != std::string::npos);
     // A block size that is not 4n+1 is a one-line config error.
     train::TrainConfig bad =
         train::load_config(d / "c.toml", {"dataset=multiply:digits=2", "out_dir=" + (d / "bad"), "n_layer=1",

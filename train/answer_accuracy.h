@@ -12,9 +12,17 @@
 
 namespace lmul::train {
 
+// One scored row, for showing: its prompt (the ids up to and including the first answer
+// position's input) and the answer ids predicted and expected, in sequence order.
+struct AnsweredRow {
+  std::vector<int32_t> prompt, predicted, expected;
+  bool right() const { return predicted == expected; }
+};
+
 struct AnswerAccuracy {
   int64_t rows = 0, rows_right = 0;
   std::vector<int64_t> position_right;  // per answer position, in sequence order
+  std::vector<AnsweredRow> shown;       // the first `show` rows scored
 
   double whole() const { return rows ? static_cast<double>(rows_right) / static_cast<double>(rows) : 0.0; }
   double position(size_t k) const {
@@ -22,13 +30,16 @@ struct AnswerAccuracy {
   }
 };
 
-// Adds B rows of T predicted ids against their targets (y = -1: not an answer position). Throws
-// lmul::Error when rows have different numbers of answer positions.
-void score_answers(std::span<const int32_t> predicted, std::span<const int32_t> y, int64_t B, int64_t T,
-                   AnswerAccuracy& acc);
+// Adds B rows of T predicted ids against their targets (y = -1: not an answer position); x, the
+// inputs, fill the first `show` rows of acc.shown. Throws lmul::Error when rows have different
+// numbers of answer positions.
+void score_answers(std::span<const int32_t> predicted, std::span<const int32_t> x, std::span<const int32_t> y,
+                   int64_t B, int64_t T, AnswerAccuracy& acc, int64_t show = 0);
 
-// The accuracy over options.iters evaluation batches of a split (the batches the loss sees).
+// The accuracy over the first `rows` rows of a split's evaluation stream (rows = 0: options.iters
+// batches, the batches the loss sees), drawn options.batch_size at a time; the first `show` rows
+// are kept in .shown.
 AnswerAccuracy answer_accuracy(nn::LanguageModel& model, const BatchSource& source, data::Split split,
-                               const EvalOptions& options);
+                               const EvalOptions& options, int64_t rows = 0, int64_t show = 0);
 
 }  // namespace lmul::train

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "data/token_dataset.h"
+#include "data/tokenizer.h"
 
 namespace lmul::train {
 
@@ -40,6 +41,9 @@ class BatchSource {
   // The evaluation batches of a split: a fresh stream, the same batches at every call with the
   // same seed (every evaluation of a run sees the same data).
   virtual std::unique_ptr<BatchStream> evaluation(data::Split split, int64_t seed) const = 0;
+  // True for a task whose rows are scored as answers (accuracy beside the loss: the training
+  // loop logs val_accuracy, `lmul eval` prints it).
+  virtual bool has_answers() const { return false; }
 
   // The loader state, for checkpoints: two words (a generator's seed and position).
   struct State {
@@ -53,5 +57,9 @@ class BatchSource {
 // task "name:key=value,..." (today multiply:digits=N, MultiplyBatches) — seeded from the config's
 // seed. Throws lmul::Error naming the config file and the fix.
 std::unique_ptr<BatchSource> make_batch_source(const TrainConfig& c);
+
+// The tokenizer of a config's `dataset`: the one its meta.json names, or a generated task's own
+// (multiply: the characters 0-9, '*', '=' as ids 0-11). Throws lmul::Error like make_batch_source.
+std::unique_ptr<data::Tokenizer> make_tokenizer(const TrainConfig& c);
 
 }  // namespace lmul::train

@@ -79,6 +79,14 @@ void MultiplyTask::sample(uint64_t seed, uint64_t index, double simple_fraction,
   }
 }
 
+std::vector<std::string> MultiplyTask::token_text() {
+  std::vector<std::string> text;
+  for (char d = '0'; d <= '9'; ++d) text.emplace_back(1, d);
+  text.emplace_back("*");
+  text.emplace_back("=");
+  return text;
+}
+
 bool is_task_spec(const std::string& dataset) {
   const size_t colon = dataset.find(':');
   if (colon == std::string::npos || colon == 0) return false;

@@ -27,6 +27,9 @@ struct MultiplyTask {
   // generators never use it (their seed is derived from the run seed and skips this value).
   static constexpr uint64_t kHeldOutSeed = 0x5eed4e1d0011ull;
 
+  // The text of ids 0..kVocab-1: "0".."9", "*", "=".
+  static std::vector<std::string> token_text();
+
   int64_t sample_tokens() const { return 4 * int64_t{digits} + 2; }
   int64_t block_size() const { return sample_tokens() - 1; }
   // Sample `index` of the generator seeded `seed` into out[0, 4n+2); simple: the chance of a
@@ -55,6 +58,8 @@ class MultiplyBatches final : public BatchSource {
     seed_ = s.seed;
     counter_ = s.counter;
   }
+
+  bool has_answers() const override { return true; }
 
   const MultiplyTask& task() const { return task_; }
   // Fills row b of a B x T batch with sample `index` of generator `seed`.

@@ -15,6 +15,7 @@
 #include "core/autograd.h"
 #include "core/error.h"
 #include "optim/adamw.h"
+#include "train/answer_accuracy.h"
 #include "train/batch_source.h"
 #include "train/checkpoint.h"
 #include "train/evaluate.h"
@@ -154,6 +155,7 @@ void save(Run& r, const std::string& path) {
 
 struct EvalLosses {
   double train = 0, val = 0;
+  double val_accuracy = -1;  // whole-answer accuracy on the val batches (a task's runs only)
 };
 
 // nanoGPT's estimate_loss on both splits (the same batches at every evaluation).
@@ -162,6 +164,7 @@ EvalLosses evaluate(Run& r) {
   EvalLosses out;
   out.train = estimate_split_loss(*r.model, *r.data, data::Split::train, o);
   out.val = estimate_split_loss(*r.model, *r.data, data::Split::val, o);
+  if (r.data->has_answers()) out.val_accuracy = answer_accuracy(*r.model, *r.data, data::Split::val, o).whole();
   r.model->set_training(true);
   return out;
 }
@@ -213,9 +216,11 @@ void announce(const Run& r) {
 void evaluate_and_save(Run& r, int64_t it, int64_t first_iter, nlohmann::ordered_json& line, Progress& progress,
                        TrainResult& result) {
   const EvalLosses e = evaluate(r);
-  progress.line(fmt::format("step {}: train loss {:.4f}, val loss {:.4f}", it, e.train, e.val));
+  const std::string accuracy = e.val_accuracy >= 0 ? fmt::format(", val accuracy {:.4f}", e.val_accuracy) : "";
+  progress.line(fmt::format("step {}: train loss {:.4f}, val loss {:.4f}{}", it, e.train, e.val, accuracy));
   line["val_loss"] = e.val;
   line["eval_train_loss"] = e.train;
+  if (e.val_accuracy >= 0) line["val_accuracy"] = e.val_accuracy;
   result.final_val_loss = e.val;
   result.final_train_loss = e.train;
   const bool improved = e.val < r.state.best_val_loss;
