@@ -397,6 +397,17 @@ TEST_SUITE("task.multiply") {
     e = run_lmul("sample " + (d / "run") + " --prompt 1x*34=");
     CHECK(e.exit_code == 2);
     CHECK(e.output.find("\"x\"") != std::string::npos);
+    // lmul sweep trains a task config under several arithmetics and compares them by accuracy.
+    write_file(d / "task.toml",
+               "dataset = \"multiply:digits=2\"\nout_dir = \"" + (d / "unused") +
+                   "\"\nn_layer = 1\nn_head = 2\nn_embd = 16\nblock_size = 9\nbatch_size = 8\nmax_iters = 4\n"
+                   "eval_interval = 2\neval_iters = 1\nwarmup_iters = 1\nlr_decay_iters = 4\nthreads = 1\n");
+    e = run_lmul("sweep " + (d / "task.toml") + " --arith exact lmul:m=4 -q --out " + (d / "sweep"));
+    REQUIRE(e.exit_code == 0);
+    const auto cmp = nlohmann::json::parse(read_file(d / "sweep/compare.json"));
+    CHECK(cmp["metric"] == "val_accuracy");
+    CHECK(cmp["better"] == "higher");
+    CHECK(cmp["groups"].size() == 2);
     // A block size that is not 4n+1 is a one-line config error.
     train::TrainConfig bad =
         train::load_config(d / "c.toml", {"dataset=multiply:digits=2", "out_dir=" + (d / "bad"), "n_layer=1",

@@ -10,6 +10,7 @@
 #include <fmt/ranges.h>
 
 #include "apps/compare.h"
+#include "train/multiply_task.h"
 #include "train/progress.h"
 #include "apps/sweep/sweep_plan.h"
 #include "train/resume.h"
@@ -176,6 +177,8 @@ void run_sweep(const SweepRequest& given, const SweepOptions& options) {
   CompareOptions compare;
   for (const auto& r : plan.runs) compare.run_dirs.push_back(r.dir);
   compare.out_dir = plan.dir;
+  // A generated task's runs are compared by what the task asks: the whole-answer accuracy.
+  if (!configs.empty() && train::is_task_spec(configs.front().dataset)) compare.metric = "val_accuracy";
   run_compare(compare);
   if (!failed.empty())
     throw RuntimeFailure(
