@@ -12,6 +12,7 @@
 #include "apps/commands.h"
 #include "core/error.h"
 #include "core/suggest.h"
+#include "train/trainer.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"lmul — train nanoGPT-style language models with a chosen multiplication arithmetic"};
@@ -60,6 +61,9 @@ int main(int argc, char** argv) {
   } catch (const lmul::Error& e) {
     fmt::print(stderr, "lmul: error: {}\n", e.what());
     return 2;
+  } catch (const lmul::train::TrainingDiverged& e) {
+    fmt::print(stderr, "lmul: failed: {}\n", e.what());
+    return 3;  // apart from other failures, so that a script can tell a diverged run from a full disk
   } catch (const lmul::RuntimeFailure& e) {
     fmt::print(stderr, "lmul: failed: {}\n", e.what());
     return 1;

@@ -1,6 +1,8 @@
 #include "train/resume.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -64,7 +66,7 @@ void truncate_metrics(const std::string& path, int64_t step) {
     std::ofstream out(tmp, std::ios::trunc);
     out << kept;
     out.flush();
-    if (!out) throw RuntimeFailure(fmt::format("{}: cannot write", tmp));
+    if (!out) throw RuntimeFailure(fmt::format("{}: cannot rewrite ({})", path, std::strerror(errno)));
   }
   std::error_code ec;
   std::filesystem::rename(tmp, path, ec);
