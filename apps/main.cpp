@@ -35,6 +35,11 @@ int main(int argc, char** argv) {
     fmt::print("{}", app.help());
     return 0;
   }
+  const std::string_view first = argv[1];
+  if (first[0] == '-' && first != "-h" && first != "--help" && first != "--version") {
+    fmt::print(stderr, "lmul: error: unknown option '{}' (`lmul --help` lists the subcommands)\n", first);
+    return 2;
+  }
   if (argv[1][0] != '-') {
     std::vector<std::string> names;
     for (const CLI::App* sub : app.get_subcommands({})) names.push_back(sub->get_name());

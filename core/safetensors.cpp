@@ -155,6 +155,7 @@ void save_safetensors(const std::string& path, const std::vector<SafetensorsOut>
 
   namespace fs = std::filesystem;
   fs::path target(path);
+  if (fs::is_directory(target)) throw Error("{}: is a directory (give a file name)", path);
   fs::path dir = target.parent_path().empty() ? fs::path(".") : target.parent_path();
   std::string tmp = (dir / fmt::format(".{}.tmp", target.filename().string())).string();
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

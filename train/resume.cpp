@@ -25,6 +25,11 @@ nlohmann::ordered_json resume_changes(const nlohmann::json& saved, const nlohman
           "shape; remove the change or start a new run)",
           checkpoint, key, new_v.dump(), key, old_v.dump());
   }
+  for (const auto& key : allowed) {  // a misspelt key would otherwise allow nothing, silently
+    const bool arith_key = key.rfind("arith.", 0) == 0 && now.contains("arith") && now["arith"].contains(key.substr(6));
+    if (key != "all" && !arith_key && (!now.contains(key) || now[key].is_object()))
+      throw Error("--allow-change {}: not a config key (e.g. arith.linear, learning_rate, dataset, or all)", key);
+  }
   nlohmann::ordered_json changes = nlohmann::ordered_json::object();
   auto compare = [&](const std::string& prefix, const nlohmann::json& a, const nlohmann::ordered_json& b) {
     for (const auto& [k, v] : b.items()) {
