@@ -53,6 +53,9 @@ struct Run {
   int64_t latest_step = -1;
 };
 
+// A non-finite value as a user reads it: "nan" (never "-nan"), "inf", "-inf".
+std::string non_finite(double v) { return std::isnan(v) ? "nan" : fmt::format("{}", v); }
+
 // Stops a run whose loss or weights stopped being finite, saying where and what is kept.
 [[noreturn]] void diverged(const Run& r, int64_t step, const std::string& what) {
   const std::string last = std::isnan(r.last_finite_loss) ? std::string("no finite training loss in this process")
@@ -275,7 +278,7 @@ void evaluate_and_save(Run& r, int64_t it, int64_t first_iter, nlohmann::ordered
                        TrainResult& result) {
   const EvalLosses e = evaluate(r);
   if (!std::isfinite(e.val) || !std::isfinite(e.train))
-    diverged(r, it, fmt::format("evaluation loss is {} (train) / {} (val)", e.train, e.val));
+    diverged(r, it, fmt::format("evaluation loss is {} (train) / {} (val)", non_finite(e.train), non_finite(e.val)));
   progress.line(fmt::format("step {}: train loss {:.4f}, val loss {:.4f}", it, e.train, e.val));
   line["val_loss"] = e.val;
   line["eval_train_loss"] = e.train;
@@ -345,7 +348,7 @@ TrainResult train(TrainConfig& c, const TrainOptions& o) {
     const StepStats s = train_step(r, lr, o.gradient_reduction);
     const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
     step_ms.push_back(ms);
-    if (!std::isfinite(s.loss)) diverged(r, it, fmt::format("loss is {}", s.loss));
+    if (!std::isfinite(s.loss)) diverged(r, it, fmt::format("loss is {}", non_finite(s.loss)));
     r.last_finite_loss = s.loss;
     r.last_finite_step = it;
     log_step(r, it, line, s, lr, ms);
