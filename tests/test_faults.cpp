@@ -346,8 +346,8 @@ TEST_SUITE("faults") {
     for (const char* run : {"linear=exact.seed1337", "linear=lmul_m=4.seed1337"})
       CHECK(step_losses(d / ("sw/" + std::string(run) + "/metrics.jsonl")) ==
             step_losses(d / ("ref/" + std::string(run) + "/metrics.jsonl")));
-    for (const auto& s : nlohmann::json::parse(read_file(d / "sw/status.json"))["runs"])
-      CHECK(s["state"] == "finished");
+    const auto status = nlohmann::json::parse(read_file(d / "sw/status.json"));  // kept alive: the loop reads it
+    for (const auto& s : status["runs"]) CHECK(s["state"] == "finished");
     CHECK(fs::exists(d / "sw/compare.md"));
   }
 
