@@ -5,7 +5,8 @@
 namespace lmul::apps {
 
 // Each registers its subcommand on app and sets its callback. Callbacks throw lmul::Error on bad
-// input (exit 2) and lmul::RuntimeFailure on runtime failures (exit 1).
+// input (exit 2) and lmul::RuntimeFailure on runtime failures (exit 1; train::TrainingDiverged,
+// a run whose loss or weights stopped being finite, exits 3).
 CLI::App* add_prepare(CLI::App& app);  // returns `prepare`, the parent of `prepare char|gpt2`
 void add_train(CLI::App& app);
 void add_sample(CLI::App& app);

@@ -68,35 +68,41 @@ std::vector<std::string> expand_run_dirs(const std::vector<std::string>& args) {
 }
 
 void run_compare(const CompareOptions& opt) {
+  const std::filesystem::path out = opt.out_dir;
+  if (!opt.out_dir.empty() && std::filesystem::exists(out) && !std::filesystem::is_directory(out))
+    throw Error("compare: --out '{}': exists and is not a directory (give a directory)", opt.out_dir);
   std::vector<report::RunMetrics> runs;
+  // Printed once there is a comparison: an error is then the one line of output.
+  std::vector<std::string> warnings;
   const std::vector<std::string> run_dirs = expand_run_dirs(opt.run_dirs);
   for (const auto& dir : run_dirs) {
     report::RunMetrics run = report::read_run(dir);
     if (!run.arith_changed_at.empty()) run.name += fmt::format(" [arith changed at step {}]", run.arith_changed_at);
-    for (const auto& w : run.warnings) fmt::print(stderr, "lmul: warning: {}\n", w);
+    warnings.insert(warnings.end(), run.warnings.begin(), run.warnings.end());
     // A run with no logged step has nothing to compare (the trainer has only written its header).
     if (run.records.empty()) {
-      fmt::print(stderr, "lmul: warning: {}: no logged steps in metrics.jsonl yet; run skipped\n", dir);
+      warnings.push_back(fmt::format("{}: no logged steps in metrics.jsonl yet; run skipped", dir));
       continue;
     }
     runs.push_back(std::move(run));
   }
   if (runs.empty())
-    throw Error("compare: none of the {} run dir(s) has a logged step in metrics.jsonl", run_dirs.size());
+    throw Error("compare: none of the {} run dir(s) has a logged step in metrics.jsonl ({})", run_dirs.size(),
+                fmt::join(run_dirs, ", "));
 
   std::optional<report::Better> better;
   if (opt.higher_better) better = report::Better::higher;
   if (opt.lower_better) better = report::Better::lower;
   const report::Comparison c = report::compare_runs(std::move(runs), opt.metric, better);
-  for (const auto& w : c.warnings) fmt::print(stderr, "lmul: warning: {}\n", w);
+  warnings.insert(warnings.end(), c.warnings.begin(), c.warnings.end());
+  for (const auto& w : warnings) fmt::print(stderr, "lmul: warning: {}\n", w);
   const report::Table table = report::compare_table(c);
+  std::error_code ec;
+  if (!opt.out_dir.empty()) std::filesystem::create_directories(out, ec);
+  if (ec) throw Error("compare: --out '{}': cannot create directory ({})", opt.out_dir, ec.message());
   fmt::print("{}", report::format_terminal(table));
   if (opt.out_dir.empty()) return;
 
-  const std::filesystem::path out = opt.out_dir;
-  std::error_code ec;
-  std::filesystem::create_directories(out, ec);
-  if (ec) throw Error("compare: --out '{}': cannot create directory ({})", opt.out_dir, ec.message());
   const std::string svg = report::loss_figure_svg(c, {.log_y = opt.log_y});
   // The Δ summary needs an exact group to subtract; without one there is nothing to draw.
   const std::string delta_svg = report::has_delta(c) ? report::delta_figure_svg(c) : "";

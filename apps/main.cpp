@@ -12,6 +12,7 @@
 #include "apps/commands.h"
 #include "core/error.h"
 #include "core/suggest.h"
+#include "train/trainer.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"lmul — train nanoGPT-style language models with a chosen multiplication arithmetic"};
@@ -33,6 +34,11 @@ int main(int argc, char** argv) {
   if (argc == 1 || (argc == 2 && std::string_view(argv[1]) == "help")) {
     fmt::print("{}", app.help());
     return 0;
+  }
+  const std::string_view first = argv[1];
+  if (first[0] == '-' && first != "-h" && first != "--help" && first != "--version") {
+    fmt::print(stderr, "lmul: error: unknown option '{}' (`lmul --help` lists the subcommands)\n", first);
+    return 2;
   }
   if (argv[1][0] != '-') {
     std::vector<std::string> names;
@@ -60,6 +66,9 @@ int main(int argc, char** argv) {
   } catch (const lmul::Error& e) {
     fmt::print(stderr, "lmul: error: {}\n", e.what());
     return 2;
+  } catch (const lmul::train::TrainingDiverged& e) {
+    fmt::print(stderr, "lmul: failed: {}\n", e.what());
+    return 3;  // apart from other failures, so that a script can tell a diverged run from a full disk
   } catch (const lmul::RuntimeFailure& e) {
     fmt::print(stderr, "lmul: failed: {}\n", e.what());
     return 1;

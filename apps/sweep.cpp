@@ -47,6 +47,8 @@ struct Args {
 sweep::SweepRequest request_from(const Args& a, const CLI::App& cmd) {
   namespace fs = std::filesystem;
   sweep::SweepRequest r;
+  if (!fs::exists(a.source))
+    throw Error("sweep: '{}' does not exist (give a CONFIG.toml, a sweep file or a SWEEP_DIR)", a.source);
   if (fs::is_directory(a.source)) {
     const std::string file = (fs::path(a.source) / "sweep.toml").string();
     if (!fs::exists(file))

@@ -155,6 +155,7 @@ void save_safetensors(const std::string& path, const std::vector<SafetensorsOut>
 
   namespace fs = std::filesystem;
   fs::path target(path);
+  if (fs::is_directory(target)) throw Error("{}: is a directory (give a file name)", path);
   fs::path dir = target.parent_path().empty() ? fs::path(".") : target.parent_path();
   std::string tmp = (dir / fmt::format(".{}.tmp", target.filename().string())).string();
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -162,10 +163,11 @@ void save_safetensors(const std::string& path, const std::vector<SafetensorsOut>
     throw RuntimeFailure(fmt::format("{}: cannot write ({}{})", path, std::strerror(errno),
                                      fs::is_directory(dir) ? "" : "; its directory does not exist"));
   try {
-    write_all(fd, len, 8, tmp);
-    write_all(fd, header.data(), header.size(), tmp);
-    for (const auto& t : tensors) write_all(fd, t.bytes.data(), t.bytes.size(), tmp);
-    if (::fsync(fd) != 0) throw RuntimeFailure(fmt::format("{}: fsync failed ({})", tmp, std::strerror(errno)));
+    // Errors name the file asked for; it keeps its previous contents (the temporary one is removed).
+    write_all(fd, len, 8, path);
+    write_all(fd, header.data(), header.size(), path);
+    for (const auto& t : tensors) write_all(fd, t.bytes.data(), t.bytes.size(), path);
+    if (::fsync(fd) != 0) throw RuntimeFailure(fmt::format("{}: fsync failed ({})", path, std::strerror(errno)));
   } catch (...) {
     ::close(fd);
     ::unlink(tmp.c_str());

@@ -1,8 +1,12 @@
 #include "data/document_stream.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 
 #include "core/error.h"
@@ -212,6 +216,8 @@ DocumentStream::DocumentStream(const std::vector<std::string>& inputs) {
     }
   }
   for (const auto& f : files_) {
+    // Unreadable inputs are found here, before any output file is touched.
+    if (::access(f.path.c_str(), R_OK) != 0) throw Error("{}: cannot read ({})", f.path, std::strerror(errno));
     std::error_code ec;
     total_bytes_ += fs::file_size(f.path, ec);
   }

@@ -1,4 +1,5 @@
-// A read-only memory-mapped file (token .bin files are mapped, never read into memory).
+// A read-only memory-mapped file (inputs of `prepare`; the token .bin files of a run are read with
+// pread instead, see token_dataset.h).
 #pragma once
 #include <cstddef>
 #include <cstdint>

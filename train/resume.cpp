@@ -1,6 +1,8 @@
 #include "train/resume.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -22,6 +24,11 @@ nlohmann::ordered_json resume_changes(const nlohmann::json& saved, const nlohman
           "{}: cannot resume with {}={}: the checkpoint was trained with {}={} (it fixes the model "
           "shape; remove the change or start a new run)",
           checkpoint, key, new_v.dump(), key, old_v.dump());
+  }
+  for (const auto& key : allowed) {  // a misspelt key would otherwise allow nothing, silently
+    const bool arith_key = key.rfind("arith.", 0) == 0 && now.contains("arith") && now["arith"].contains(key.substr(6));
+    if (key != "all" && !arith_key && (!now.contains(key) || now[key].is_object()))
+      throw Error("--allow-change {}: not a config key (e.g. arith.linear, learning_rate, dataset, or all)", key);
   }
   nlohmann::ordered_json changes = nlohmann::ordered_json::object();
   auto compare = [&](const std::string& prefix, const nlohmann::json& a, const nlohmann::ordered_json& b) {
@@ -64,7 +71,7 @@ void truncate_metrics(const std::string& path, int64_t step) {
     std::ofstream out(tmp, std::ios::trunc);
     out << kept;
     out.flush();
-    if (!out) throw RuntimeFailure(fmt::format("{}: cannot write", tmp));
+    if (!out) throw RuntimeFailure(fmt::format("{}: cannot rewrite ({})", path, std::strerror(errno)));
   }
   std::error_code ec;
   std::filesystem::rename(tmp, path, ec);

@@ -4,9 +4,11 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <csignal>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -45,7 +47,53 @@ struct Run {
   std::string latest;             // ckpt/latest.safetensors
   nlohmann::ordered_json config;  // the resolved config, as checkpoints and metrics store it
   std::ofstream metrics;
+  // For a divergence message: the last finite training loss (NaN before the first step of this
+  // process) and its step, and the step ckpt/latest holds (-1: none written yet).
+  double last_finite_loss = std::nan("");
+  int64_t last_finite_step = -1;
+  int64_t latest_step = -1;
 };
+
+// A non-finite value as a user reads it: "nan" (never "-nan"), "inf", "-inf".
+std::string non_finite(double v) { return std::isnan(v) ? "nan" : fmt::format("{}", v); }
+
+// Stops a run whose loss or weights stopped being finite, saying where and what is kept.
+[[noreturn]] void diverged(const Run& r, int64_t step, const std::string& what) {
+  const std::string last = std::isnan(r.last_finite_loss) ? std::string("no finite training loss in this process")
+                                                          : fmt::format("last finite loss {:.4f} at step {}",
+                                                                        r.last_finite_loss, r.last_finite_step);
+  const std::string kept = r.latest_step < 0 ? std::string("no checkpoint written")
+                                             : fmt::format("{} kept at step {}", r.latest, r.latest_step);
+  throw TrainingDiverged(fmt::format("training diverged at step {}: {}; {}; {} (lower learning_rate, or check "
+                                     "the arithmetic)",
+                                     step, what, last, kept),
+                         step);
+}
+
+// The weights and AdamW moments are all finite (checked before they are saved: a checkpoint never
+// holds NaN or Inf weights that a resume would take up).
+bool all_finite(const Run& r) {
+  auto finite = [](const Tensor& t) {
+    for (float v : t.values())
+      if (!std::isfinite(v)) return false;
+    return true;
+  };
+  for (const auto& p : r.model->parameters())
+    if (!finite(p.value)) return false;
+  for (const auto* moments : {&r.opt->exp_avg(), &r.opt->exp_avg_sq()})
+    for (const Tensor& t : *moments)
+      if (!finite(t)) return false;
+  return true;
+}
+
+// One line of metrics.jsonl, flushed; a failed write (disk full) stops the run naming the file.
+void append_metrics(Run& r, const nlohmann::ordered_json& line) {
+  r.metrics << line.dump() << "\n";
+  r.metrics.flush();
+  if (!r.metrics)
+    throw RuntimeFailure(
+        fmt::format("{}: write failed ({})", (r.dir / "metrics.jsonl").string(), std::strerror(errno)));
+}
 
 void set_threads(int64_t threads) {
   const int n = threads > 0 ? static_cast<int>(threads) : omp_get_num_procs();
@@ -83,12 +131,22 @@ void prepare_run_dir(const TrainConfig& c, const TrainOptions& o) {
 // and dropout generators; metrics.jsonl cut back to the checkpoint's step. Returns the config keys
 // that changed, as {key: [old, new]}.
 nlohmann::ordered_json restore(Run& r, const std::vector<std::string>& allowed) {
-  if (!fs::exists(r.latest)) throw Error("{}: no checkpoint to resume from (train from scratch first)", r.latest);
+  if (!fs::exists(r.latest)) {
+    // Never a silent fall-back to best (older weights, another step): say that it is there.
+    const std::string best = (r.dir / "ckpt/best.safetensors").string();
+    if (fs::exists(best))
+      throw Error(
+          "{}: missing, no checkpoint to resume from ({} is there: copy it to latest.safetensors to resume from "
+          "its step, or start again with --overwrite)",
+          r.latest, best);
+    throw Error("{}: missing, no checkpoint to resume from (train from scratch first)", r.latest);
+  }
   const LoadedCheckpoint saved = read_checkpoint_meta(r.latest);
   nlohmann::ordered_json changes = resume_changes(saved.config, r.config, r.latest, allowed);
   // The arithmetic state (e.g. scaling histories) belongs to the arithmetic it was saved with.
   const bool same_arith = saved.config.value("arith", nlohmann::json()) == nlohmann::json(r.config["arith"]);
   r.state = load_checkpoint(r.latest, *r.model, {r.opt.get(), same_arith}).state;
+  r.latest_step = r.state.iter;
   r.data->set_state({r.state.data_rng_seed, r.state.data_rng_counter});
   r.dropout_rng.set_state(r.state.dropout_rng_seed, r.state.dropout_rng_counter);
   for (const auto& [k, v] : changes.items())
@@ -103,17 +161,21 @@ void open_logs(Run& r, bool resuming, const nlohmann::ordered_json& changes) {
   {
     std::ofstream f(r.dir / "config.toml");
     f << to_toml(r.c);
-    if (!f) throw RuntimeFailure(fmt::format("{}: cannot write", (r.dir / "config.toml").string()));
+    f.flush();
+    if (!f)
+      throw RuntimeFailure(
+          fmt::format("{}: cannot write ({})", (r.dir / "config.toml").string(), std::strerror(errno)));
   }
   r.metrics.open(r.dir / "metrics.jsonl", resuming ? std::ios::app : std::ios::trunc);
-  if (!r.metrics) throw RuntimeFailure(fmt::format("{}: cannot write", (r.dir / "metrics.jsonl").string()));
+  if (!r.metrics)
+    throw RuntimeFailure(
+        fmt::format("{}: cannot write ({})", (r.dir / "metrics.jsonl").string(), std::strerror(errno)));
   nlohmann::ordered_json header{{"config", r.config}};
   if (resuming) {
     header["resumed_at"] = r.state.iter;
     header["resume_changes"] = changes;
   }
-  r.metrics << header.dump() << "\n";
-  r.metrics.flush();
+  append_metrics(r, header);
 }
 
 // Data, model and optimizer of a run, fresh or resumed; the run directory and its logs opened.
@@ -145,12 +207,14 @@ Run start_run(TrainConfig& c, const TrainOptions& o) {
 }
 
 void save(Run& r, const std::string& path) {
+  if (!all_finite(r)) diverged(r, r.state.iter, "the weights are no longer finite");
   const BatchSource::State loader = r.data->state();
   r.state.data_rng_seed = loader.seed;
   r.state.data_rng_counter = loader.counter;
   r.state.dropout_rng_seed = r.dropout_rng.seed();
   r.state.dropout_rng_counter = r.dropout_rng.counter();
   save_checkpoint(path, *r.model, r.opt.get(), r.state, r.config);
+  if (path == r.latest) r.latest_step = r.state.iter;
 }
 
 struct EvalLosses {
@@ -216,6 +280,8 @@ void announce(const Run& r) {
 void evaluate_and_save(Run& r, int64_t it, int64_t first_iter, nlohmann::ordered_json& line, Progress& progress,
                        TrainResult& result) {
   const EvalLosses e = evaluate(r);
+  if (!std::isfinite(e.val) || !std::isfinite(e.train))
+    diverged(r, it, fmt::format("evaluation loss is {} (train) / {} (val)", non_finite(e.train), non_finite(e.val)));
   const std::string accuracy = e.val_accuracy >= 0 ? fmt::format(", val accuracy {:.4f}", e.val_accuracy) : "";
   progress.line(fmt::format("step {}: train loss {:.4f}, val loss {:.4f}{}", it, e.train, e.val, accuracy));
   line["val_loss"] = e.val;
@@ -240,8 +306,7 @@ void log_step(Run& r, int64_t it, nlohmann::ordered_json& line, const StepStats&
   line["ms_per_step"] = ms;
   line["tokens_per_s"] = static_cast<double>(tokens_per_iter(r.c)) / (ms / 1000.0);
   line["grad_norm"] = s.grad_norm;
-  r.metrics << line.dump() << "\n";
-  r.metrics.flush();
+  append_metrics(r, line);
 }
 
 // SIGINT/SIGTERM after a step: ckpt/latest written, and how to continue.
@@ -281,18 +346,16 @@ TrainResult train(TrainConfig& c, const TrainOptions& o) {
       evaluate_and_save(r, it, first_iter, line, progress, result);
     if (c.eval_only || it == c.max_iters) {  // the final evaluation describes the final weights: no step after it
       if (!c.eval_only) line["lr"] = lr;
-      r.metrics << line.dump() << "\n";
+      append_metrics(r, line);
       break;
     }
     const auto t0 = Clock::now();
     const StepStats s = train_step(r, lr, o.gradient_reduction);
     const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
     step_ms.push_back(ms);
-    if (!std::isfinite(s.loss))
-      throw RuntimeFailure(
-          fmt::format("training diverged at step {}: loss is {} (lower learning_rate, or check the "
-                      "arithmetic)",
-                      it, s.loss));
+    if (!std::isfinite(s.loss)) diverged(r, it, fmt::format("loss is {}", non_finite(s.loss)));
+    r.last_finite_loss = s.loss;
+    r.last_finite_step = it;
     log_step(r, it, line, s, lr, ms);
     r.state.iter = it + 1;
     if (const int sig = stop_signal(); sig != 0) {

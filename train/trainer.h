@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "core/error.h"
 #include "core/parameter.h"
 #include "train/config.h"
 
@@ -35,6 +36,16 @@ struct TrainResult {
   bool interrupted = false;  // stopped by SIGINT/SIGTERM after writing ckpt/latest
 };
 
+// The loss (a training step's or an evaluation's) or the weights became NaN or infinite. Thrown
+// before anything non-finite is written: ckpt/latest keeps the last finite weights. `lmul` exits 3.
+class TrainingDiverged : public RuntimeFailure {
+ public:
+  TrainingDiverged(const std::string& what, int64_t step_) : RuntimeFailure(what), step(step_) {}
+  int64_t step;  // the step at which the non-finite value appeared
+};
+
+// Throws lmul::Error on bad input, TrainingDiverged when the run diverges, RuntimeFailure on I/O
+// failures (disk full: the message names the file; the previous checkpoint stays as it was).
 TrainResult train(TrainConfig& config, const TrainOptions& options);
 
 }  // namespace lmul::train

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
 
 #include "apps/compare.h"
 #include "train/multiply_task.h"
@@ -48,7 +49,7 @@ std::string bar(size_t done, size_t total) {
   return s;
 }
 
-std::string what_next(const RunStatus& s) {
+std::string what_next(const RunStatus& s, const fs::path& run_dir) {
   switch (s.state) {
     case RunState::finished:
       return "finished earlier, skipped";
@@ -57,7 +58,28 @@ std::string what_next(const RunStatus& s) {
     case RunState::fresh:
       break;
   }
+  // Logged steps but no checkpoint (killed before the first one, or ckpt/latest deleted): said aloud.
+  if (fs::exists(run_dir / "metrics.jsonl")) return "starting over (no ckpt/latest.safetensors to resume from)";
   return "starting";
+}
+
+// What became of each run, as SWEEP_DIR/status.json records it: "finished", "diverged" (with the
+// step), "failed" (an I/O failure: the message says which file), or "pending" (not reached yet).
+struct Outcome {
+  std::string state = "pending";
+  int64_t step = -1;
+  std::string message;
+};
+
+void write_status(const SweepPlan& plan, const std::vector<Outcome>& outcomes) {
+  nlohmann::ordered_json runs = nlohmann::ordered_json::array();
+  for (size_t i = 0; i < plan.runs.size(); ++i) {
+    nlohmann::ordered_json r{{"name", plan.runs[i].name}, {"state", outcomes[i].state}};
+    if (outcomes[i].step >= 0) r["step"] = outcomes[i].step;
+    if (!outcomes[i].message.empty()) r["message"] = outcomes[i].message;
+    runs.push_back(std::move(r));
+  }
+  write_atomically(fs::path(plan.dir) / "status.json", nlohmann::ordered_json{{"runs", runs}}.dump(2) + "\n");
 }
 
 }  // namespace
@@ -141,6 +163,10 @@ void run_sweep(const SweepRequest& given, const SweepOptions& options) {
   double seconds = 0;
   int64_t iters_trained = 0;
   std::vector<std::string> failed;
+  std::vector<Outcome> outcomes(total);
+  for (size_t i = 0; i < total; ++i)
+    if (status[i].state == RunState::finished) outcomes[i] = {"finished", status[i].step, ""};
+  write_status(plan, outcomes);
   auto eta = [&] {
     return iters_trained
                ? train::format_duration(seconds / static_cast<double>(iters_trained) * static_cast<double>(iters_left))
@@ -149,7 +175,7 @@ void run_sweep(const SweepRequest& given, const SweepOptions& options) {
   for (size_t i = 0; i < total; ++i) {
     const PlannedRun& run = plan.runs[i];
     fmt::print(stderr, "sweep {} {}/{} | ETA {} | {}: {}\n", bar(i, total), i, total, eta(), run.name,
-               what_next(status[i]));
+               what_next(status[i], run.dir));
     std::fflush(stderr);
     if (status[i].state == RunState::finished) continue;
     train::TrainConfig& c = configs[i];
@@ -161,12 +187,19 @@ void run_sweep(const SweepRequest& given, const SweepOptions& options) {
       o.overwrite = status[i].state == RunState::fresh;
       o.quiet = options.quiet;
       train::train(c, o);
-    } catch (const RuntimeFailure& e) {
+      outcomes[i] = {"finished", c.max_iters, ""};
+    } catch (const train::TrainingDiverged& e) {
       // A diverged run (or one that could not write its files) must not cost the runs after it.
       // lmul::Error (bad data, a checkpoint of another shape) is the user's to fix and stops the sweep.
+      failed.push_back(fmt::format("{} diverged at step {}", run.name, e.step));
+      outcomes[i] = {"diverged", e.step, e.what()};
+      fmt::print(stderr, "sweep: {} diverged: {}; going on with the next run\n", run.name, e.what());
+    } catch (const RuntimeFailure& e) {
       failed.push_back(run.name);
+      outcomes[i] = {"failed", -1, e.what()};
       fmt::print(stderr, "sweep: {} failed: {}; going on with the next run\n", run.name, e.what());
     }
+    write_status(plan, outcomes);
     seconds += std::chrono::duration<double>(Clock::now() - t0).count();
     iters_trained += c.max_iters - status[i].step;
     iters_left -= c.max_iters - status[i].step;
@@ -183,8 +216,8 @@ void run_sweep(const SweepRequest& given, const SweepOptions& options) {
   if (!failed.empty())
     throw RuntimeFailure(
         fmt::format("sweep: {} of {} runs failed ({}); the comparison shows them as far as "
-                    "they got; running the sweep again retries them",
-                    failed.size(), total, fmt::join(failed, ", ")));
+                    "they got, {} records each run's state; running the sweep again retries them",
+                    failed.size(), total, fmt::join(failed, ", "), (fs::path(plan.dir) / "status.json").string()));
 }
 
 }  // namespace lmul::apps::sweep
