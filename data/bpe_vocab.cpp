@@ -72,7 +72,7 @@ BpeVocab load_bpe_vocab(const std::string& dir) {
   nlohmann::json enc;
   try {
     enc = nlohmann::json::parse(read_file(enc_path));
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error; out_of_range for a number like 1e400
     throw Error("{}: malformed JSON ({})", enc_path, e.what());
   }
   if (!enc.is_object() || enc.empty()) throw Error("{}: expected a JSON object mapping token strings to ids", enc_path);

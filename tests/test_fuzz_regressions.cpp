@@ -9,7 +9,9 @@
 #include "core/error.h"
 #include "core/safetensors.h"
 #include "tests/temp_dir.h"
+#include "data/bpe_vocab.h"
 #include "data/token_dataset.h"
+#include "data/tokenizer.h"
 #include "train/checkpoint.h"
 #include "train/config.h"
 #include "train/run.h"
@@ -97,5 +99,18 @@ TEST_SUITE("fuzz regressions") {
     dir.write("meta.json", R"({"vocab_size": 14, "train_tokens": 9223372036854775808})");
     dir.write("train.bin", "");
     CHECK(error_of([&] { data::TokenDataset ds(dir.str()); }).find("meta.json says train_tokens") != std::string::npos);
+  }
+
+  TEST_CASE("a JSON number too large for a double is malformed JSON, not an escaping exception (fuzz_dataset)") {
+    // nlohmann::json::parse throws out_of_range, not parse_error, for 1e400: load_tokenizer and
+    // load_bpe_vocab caught only parse_error, so it escaped as an internal error.
+    test::TempDir dir;
+    dir.write("meta.json", R"({"tokenizer": "char", "vocab_size": 1e400, "chars": ["a"]})");
+    const std::string meta = error_of([&] { data::load_tokenizer(dir.str()); });
+    CHECK(meta.find("meta.json: malformed JSON") != std::string::npos);
+    dir.write("encoder.json", R"({"a": 1e400})");
+    dir.write("vocab.bpe", "#version: 0.2\n");
+    const std::string encoder = error_of([&] { data::load_bpe_vocab(dir.str()); });
+    CHECK(encoder.find("encoder.json: malformed JSON") != std::string::npos);
   }
 }
