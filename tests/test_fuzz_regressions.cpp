@@ -113,4 +113,30 @@ TEST_SUITE("fuzz regressions") {
     const std::string encoder = error_of([&] { data::load_bpe_vocab(dir.str()); });
     CHECK(encoder.find("encoder.json: malformed JSON") != std::string::npos);
   }
+
+  TEST_CASE("a vocab.bpe merge with bytes that are not UTF-8 is an error naming the line (fuzz_bpe_vocab)") {
+    // The message quoted the token with nlohmann::json::dump(), which throws type_error on invalid
+    // UTF-8: the error escaped as an internal one.
+    test::TempDir dir;
+    std::string encoder = "{";
+    const auto b2u = data::gpt2_byte_to_unicode();
+    for (int b = 0; b < 256; ++b) {
+      std::string token;
+      const char32_t cp = b2u[static_cast<size_t>(b)];  // < U+0800: one or two UTF-8 bytes
+      if (cp < 0x80) {
+        token = std::string(1, static_cast<char>(cp));
+      } else {
+        token = {static_cast<char>(0xC0 | (cp >> 6)), static_cast<char>(0x80 | (cp & 0x3F))};
+      }
+      encoder += nlohmann::json(token).dump() + ": " + std::to_string(b) + ", ";
+    }
+    encoder += "\"<|endoftext|>\": 256}";
+    dir.write("encoder.json", encoder);
+    dir.write("vocab.bpe", "#version: 0.2\n");
+    CHECK_NOTHROW(data::load_bpe_vocab(dir.str()));  // the bytes-only vocabulary loads
+    dir.write("vocab.bpe", "#version: 0.2\na \xff\xfe\n");
+    const std::string e = error_of([&] { data::load_bpe_vocab(dir.str()); });
+    CHECK(e.find("vocab.bpe:2: token") != std::string::npos);
+    CHECK(e.find("outside GPT-2's byte alphabet") != std::string::npos);
+  }
 }
