@@ -30,13 +30,19 @@ std::string read_file(const std::string& path) {
   return ss.str();
 }
 
+// A token as a JSON string for messages. A token from vocab.bpe is raw bytes, maybe not UTF-8: invalid
+// bytes are shown as U+FFFD (the default dump() throws on them).
+std::string quoted(const std::string& token) {
+  return nlohmann::json(token).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 // Undo bytes_to_unicode on one token string; throws when a character is outside the alphabet.
 std::string token_to_bytes(const std::string& token, const std::array<int, 0x180>& byte_of, const std::string& where) {
   std::string out;
   for (size_t i = 0; i < token.size();) {
     Utf8Char c = decode_utf8(token, i);
     if (c.cp < 0 || c.cp >= static_cast<int32_t>(byte_of.size()) || byte_of[c.cp] < 0)
-      throw Error("{}: token {} has a character outside GPT-2's byte alphabet", where, nlohmann::json(token).dump());
+      throw Error("{}: token {} has a character outside GPT-2's byte alphabet", where, quoted(token));
     out.push_back(static_cast<char>(byte_of[c.cp]));
     i += c.len;
   }
@@ -72,7 +78,7 @@ BpeVocab load_bpe_vocab(const std::string& dir) {
   nlohmann::json enc;
   try {
     enc = nlohmann::json::parse(read_file(enc_path));
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error; out_of_range for a number like 1e400
     throw Error("{}: malformed JSON ({})", enc_path, e.what());
   }
   if (!enc.is_object() || enc.empty()) throw Error("{}: expected a JSON object mapping token strings to ids", enc_path);
@@ -84,12 +90,10 @@ BpeVocab load_bpe_vocab(const std::string& dir) {
   std::unordered_map<std::string, int, StringHash, std::equal_to<>> id_of;  // raw bytes -> id
   id_of.reserve(2 * n);
   for (auto it = enc.begin(); it != enc.end(); ++it) {
-    if (!it.value().is_number_integer())
-      throw Error("{}: token {} has a non-integer id", enc_path, nlohmann::json(it.key()).dump());
+    if (!it.value().is_number_integer()) throw Error("{}: token {} has a non-integer id", enc_path, quoted(it.key()));
     long long id = it.value().get<long long>();
     if (id < 0 || id >= static_cast<long long>(n) || seen[id])
-      throw Error("{}: token {} has id {}, which is out of 0..{} or used twice", enc_path,
-                  nlohmann::json(it.key()).dump(), id, n - 1);
+      throw Error("{}: token {} has id {}, which is out of 0..{} or used twice", enc_path, quoted(it.key()), id, n - 1);
     seen[id] = true;
     if (it.key() == kEndOfText) {
       v.eot_id = static_cast<int>(id);
@@ -100,7 +104,7 @@ BpeVocab load_bpe_vocab(const std::string& dir) {
     if (bytes.empty()) throw Error("{}: empty token string for id {}", enc_path, id);
     v.token_bytes[id] = bytes;
     if (!id_of.emplace(std::move(bytes), static_cast<int>(id)).second)
-      throw Error("{}: token {} stands for the same bytes as another token", enc_path, nlohmann::json(it.key()).dump());
+      throw Error("{}: token {} stands for the same bytes as another token", enc_path, quoted(it.key()));
   }
   if (v.eot_id < 0) throw Error("{}: no \"{}\" token", enc_path, kEndOfText);
   for (int b = 0; b < 256; ++b) {

@@ -76,7 +76,7 @@ class UnitTokenizer {
     nlohmann::json j;
     try {
       j = nlohmann::json::parse(u.bytes);
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {  // parse_error; out_of_range for a number like 1e400
       throw Error("{}:{}: not valid JSON ({})", *u.origin, u.line, e.what());
     }
     if (!j.is_object() || !j.contains("text") || !j["text"].is_string())

@@ -39,7 +39,10 @@ TokenDataset::TokenDataset(const std::string& dir) : dir_(dir) {
   if (!in) throw Error("{}: missing (is '{}' a directory made by `lmul prepare char|gpt2`?)", meta_path, dir);
   try {
     meta_ = nlohmann::json::parse(in);
-    vocab_size_ = meta_.at("vocab_size").get<int64_t>();
+    const auto& vocab = meta_.at("vocab_size");
+    // Not get<int64_t>() on any number: a float such as 1e30 would be converted out of range.
+    if (!vocab.is_number_integer()) throw std::runtime_error("vocab_size " + vocab.dump() + " is not an integer");
+    vocab_size_ = vocab.get<int64_t>();
   } catch (const std::exception& e) {
     throw Error("{}: corrupt meta.json ({}); prepare the data again", meta_path, e.what());
   }
@@ -61,7 +64,7 @@ TokenDataset::TokenDataset(const std::string& dir) : dir_(dir) {
     split->mtime_ns = mtime_ns(st);
     if (split->size % 2 != 0) throw Error("{}: odd size {}: not a uint16 token file", p, split->size);
     // A .bin from another (interrupted or older) run than meta.json describes.
-    if (meta_.contains(key) && meta_[key].is_number_unsigned() && meta_[key].get<uint64_t>() * 2 != split->size)
+    if (meta_.contains(key) && meta_[key].is_number_unsigned() && meta_[key].get<uint64_t>() != split->size / 2)
       throw Error("{}: {} tokens, but meta.json says {} = {}; prepare the data again", p, split->size / 2, key,
                   meta_[key].get<uint64_t>());
   }

@@ -19,7 +19,7 @@ std::unique_ptr<Tokenizer> load_tokenizer(const std::string& data_dir) {
   nlohmann::json meta;
   try {
     meta = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error; out_of_range for a number like 1e400
     throw Error("{}: malformed JSON ({})", path, e.what());
   }
   if (!meta.is_object() || !meta.contains("tokenizer") || !meta["tokenizer"].is_string())

@@ -3,7 +3,8 @@
 # is only for regenerating golden values and the side-by-side benchmark: pass --with-torch.
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config libopenblas-openmp-dev libfmt-dev libcli11-dev doctest-dev
-      libtomlplusplus-dev nlohmann-json3-dev libicu-dev libarchive-dev zlib1g-dev clang-format)
+      libtomlplusplus-dev nlohmann-json3-dev libicu-dev libarchive-dev zlib1g-dev clang-format
+      clang libclang-rt-14-dev libomp-dev)  # clang + its sanitizer/libFuzzer runtimes + OpenMP: the fuzz build
 if [[ "${1:-}" == "--with-torch" ]]; then pkgs+=(python3-torch python3-numpy); fi
 missing=()
 for p in "${pkgs[@]}"; do

@@ -209,7 +209,7 @@ void validate(TrainConfig& c) {
           using T = std::remove_pointer_t<decltype(p)>;
           if constexpr (std::is_same_v<T, int64_t> || std::is_same_v<T, double>) {
             const double v = static_cast<double>(*p);
-            if (v < k.lo || v > k.hi)
+            if (!(v >= k.lo && v <= k.hi))  // written so that NaN (TOML's nan) is out of range too
               throw Error("{}: {}={} is out of range (allowed {}..{})", f, k.name, *p, k.lo, k.hi);
           } else if constexpr (std::is_same_v<T, std::string>) {
             if (!k.choices.empty() && ("|" + k.choices + "|").find("|" + *p + "|") == std::string::npos)

@@ -11,4 +11,9 @@ namespace lmul::train {
 // resolved (> 0). Throws lmul::Error for a shape the architecture cannot take.
 std::unique_ptr<nn::LanguageModel> make_model(const TrainConfig& c);
 
+// A lower bound on the number of parameters of the model c describes — wte, wpe and each block's
+// four weight matrices (12·n_embd²) — computed without building it: what a file that claims this
+// config must at least hold.
+double min_parameter_count(const TrainConfig& c);
+
 }  // namespace lmul::train

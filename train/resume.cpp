@@ -41,7 +41,9 @@ nlohmann::ordered_json resume_changes(const nlohmann::json& saved, const nlohman
   compare("", saved, now);
   if (now.contains("arith")) compare("arith.", saved.value("arith", nlohmann::json::object()), now["arith"]);
   const bool allow_all = std::find(allowed.begin(), allowed.end(), "all") != allowed.end();
-  for (const auto& [key, v] : changes.items()) {
+  for (const auto& item : changes.items()) {
+    const std::string& key = item.key();  // not a structured binding: clang 14 cannot capture those
+    const auto& v = item.value();
     const bool free = std::find_if(std::begin(kFreeResumeKeys), std::end(kFreeResumeKeys),
                                    [&](const char* k) { return key == k; }) != std::end(kFreeResumeKeys);
     if (free || allow_all || std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;

@@ -70,6 +70,16 @@ LoadedRun load_run(const std::string& path, const LoadRunOptions& o) {
   refuse_shape_overrides(o.overrides, saved, run.checkpoint);
   run.stored_config = saved;
   run.config = config_from_json(saved, run.checkpoint, o.overrides);
+  // The stored config decides what is allocated: one that claims a model far larger than the file's
+  // tensors (a corrupt or crafted file whose checksum still holds) is an error, not an allocation of
+  // gigabytes. A packed export stores at least one bit per weight.
+  const double held_bits = 8.0 * static_cast<double>(file.data_section().size());
+  if (const double need = min_parameter_count(run.config); need > held_bits)
+    throw Error(
+        "{}: its config describes a model of at least {:.0f} parameters (n_layer={} n_embd={} vocab_size={} "
+        "block_size={}), more than its {} bytes of tensors can hold: the file is corrupt",
+        run.checkpoint, need, run.config.n_layer, run.config.n_embd, run.config.vocab_size, run.config.block_size,
+        file.data_section().size());
   run.model = make_model(run.config);
   if (run.exported) {
     load_export(file, *run.model);
