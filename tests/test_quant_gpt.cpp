@@ -251,7 +251,7 @@ TEST_SUITE("integer.gpt") {
     for (const IntBlock& k : q.blocks) {
       CHECK(16 * -k.attn.x0 * (int64_t{1} << 15) <= (int64_t{1} << 31) - 1);
       CHECK(16 * -(k.attn.x0 - 1) * (int64_t{1} << 15) > (int64_t{1} << 31) - 1);  // at the floor: one finer breaks
-      CHECK(-k.gelu_x0 << 23 <= (int64_t{1} << 31) - 1);
+      CHECK((-k.gelu_x0 << 23) <= (int64_t{1} << 31) - 1);
     }
   }
 
