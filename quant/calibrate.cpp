@@ -13,15 +13,14 @@
 namespace lmul::quant {
 
 namespace {
-// The smallest scale whose x0 passes `fits` (x0 ≥ x0_min), from 1/|x0_min| nudged up past float
-// rounding: the floor that keeps Shiftmax's row sum and ShiftGELU's exponential in range.
-float min_scale_for(int64_t x0_min, float (*to_input)(float)) {
-  float s = 1.0f / static_cast<float>(-x0_min);
-  while (std::floor(-(1.0f / to_input(s))) < static_cast<float>(x0_min)) s = std::nextafter(s, INFINITY);
+// The smallest scale s with floor(−1/f32(s·factor)) ≥ x0_min, from 1/(|x0_min|·factor) nudged up
+// past float rounding: the floor that keeps Shiftmax's row sum (factor 1) and ShiftGELU's
+// exponential (factor 1.702, folded into its scale) in range.
+float min_scale_for(int64_t x0_min, float factor) {
+  float s = 1.0f / (static_cast<float>(-x0_min) * factor);
+  while (std::floor(-(1.0f / (s * factor))) < static_cast<float>(x0_min)) s = std::nextafter(s, INFINITY);
   return s;
 }
-float identity(float s) { return s; }
-float gelu_input(float s) { return s * 1.702f; }  // ShiftGELU's x0 is taken at s·1.702
 
 void observe_all(RangeObserver& o, const Tensor& t) {
   const auto v = t.values();
@@ -93,8 +92,8 @@ ActivationScales Calibrator::scales() const {
   // calibrate finer than that. Those scales are raised to the floor — the integers then use fewer
   // levels for values whose softmax or GELU is nearly flat there anyway.
   const int64_t T = model_.config().block_size;
-  const float score_floor = min_scale_for(-(((int64_t{1} << 31) - 1) / (T << integer::kShiftmaxN)), identity);
-  const float fc_floor = min_scale_for(-(((int64_t{1} << 31) - 1) >> integer::kShiftGeluN), gelu_input);
+  const float score_floor = min_scale_for(-(((int64_t{1} << 31) - 1) / (T << integer::kShiftmaxN)), 1.0f);
+  const float fc_floor = min_scale_for(-(((int64_t{1} << 31) - 1) >> integer::kShiftGeluN), 1.702f);
   ActivationScales s;
   s.embed = embed_.scale();
   for (const Layer& L : layers_) {

@@ -240,10 +240,13 @@ TEST_SUITE("integer.gpt") {
   }
 
   TEST_CASE("calibration floors the score and MLP-input scales where Shiftmax and ShiftGELU need it") {
-    // A fresh nanoGPT init: scores and MLP inputs are tiny, their observed scales too fine.
+    // nanoGPT's init scaled down 20×: scores and MLP inputs are tiny, their observed scales too fine.
     nn::GPT m(tiny_config(), nn::ArithConfig{}, 7);
     Rng rng(11);
     m.init(rng);
+    for (auto& p : m.parameters())
+      if (p.value.dim() == 2)
+        for (float& v : p.value.values()) v *= 0.05f;
     Calibrator cal(m);
     cal.observe(random_ids(64, 1), 4, 16);
     const ActivationScales s = cal.scales();
@@ -252,6 +255,7 @@ TEST_SUITE("integer.gpt") {
       CHECK(16 * -k.attn.x0 * (int64_t{1} << 15) <= (int64_t{1} << 31) - 1);
       CHECK(16 * -(k.attn.x0 - 1) * (int64_t{1} << 15) > (int64_t{1} << 31) - 1);  // at the floor: one finer breaks
       CHECK((-k.gelu_x0 << 23) <= (int64_t{1} << 31) - 1);
+      CHECK((-(k.gelu_x0 - 1) << 23) > (int64_t{1} << 31) - 1);
     }
   }
 
