@@ -113,8 +113,7 @@ double eval_one(const EvalArgs& a, const std::string& target) {
                              {"arith", arith}};
     if (run.exported) j["weights"] = run.export_format.empty() ? "F32" : run.export_format;
     if (!accuracy.is_null()) j["accuracy"] = accuracy;
-    if (integer)
-      j["integer_only"] = {{"calibration", integer->calibration}, {"calib_batches", integer->calib_batches}};
+    if (integer) j["integer_only"] = {{"calibration", integer->calibration}, {"calib_batches", integer->calib_batches}};
     fmt::print("{}\n", j.dump());
     return loss;
   }

@@ -55,8 +55,7 @@ void add_sample(CLI::App& app) {
   cmd->callback([a, cmd] {
     train::LoadedRun run = train::load_run(a->target, {a->checkpoint, a->sets});
     std::string calibration;
-    if (a->integer_only)
-      calibration = train::make_integer_only(run, {a->target, a->sets, 0, false}).calibration;
+    if (a->integer_only) calibration = train::make_integer_only(run, {a->target, a->sets, 0, false}).calibration;
     const train::TrainConfig& c = run.config;
     const auto tokenizer = train::make_tokenizer(c);
     if (train::is_task_spec(c.dataset)) {

@@ -32,9 +32,16 @@ std::vector<ScalePoint> scale_points(ActivationScales& s) {
   for (size_t l = 0; l < s.layers.size(); ++l) {
     LayerScales& L = s.layers[l];
     const std::string h = "h." + std::to_string(l) + ".";
-    for (auto [name, bits, ptr] : {std::tuple{"ln_1", 8, &L.ln_1}, {"q", 8, &L.q}, {"k", 8, &L.k}, {"v", 8, &L.v},
-                                   {"score", 8, &L.score}, {"attn", 8, &L.attn}, {"res_attn", 16, &L.res_attn},
-                                   {"ln_2", 8, &L.ln_2}, {"fc", 8, &L.fc}, {"gelu", 8, &L.gelu},
+    for (auto [name, bits, ptr] : {std::tuple{"ln_1", 8, &L.ln_1},
+                                   {"q", 8, &L.q},
+                                   {"k", 8, &L.k},
+                                   {"v", 8, &L.v},
+                                   {"score", 8, &L.score},
+                                   {"attn", 8, &L.attn},
+                                   {"res_attn", 16, &L.res_attn},
+                                   {"ln_2", 8, &L.ln_2},
+                                   {"fc", 8, &L.fc},
+                                   {"gelu", 8, &L.gelu},
                                    {"res_mlp", 16, &L.res_mlp}})
       p.push_back({h + name, bits, ptr});
   }
@@ -47,9 +54,11 @@ void save_scales(const std::string& path, const ActivationScales& s, std::map<st
   const std::vector<ScalePoint> points = scale_points(copy);
   std::vector<SafetensorsOut> tensors;
   for (const ScalePoint& p : points) tensors.push_back(f32_tensor(p.name, {1}, {p.scale, 1}));
-  metadata["format"] = kFormat;
-  metadata["version"] = kVersion;
-  metadata["n_layer"] = std::to_string(s.layers.size());
+  // insert_or_assign with std::string values: GCC 12 warns (-Wrestrict, a false positive) on
+  // assigning a string literal to a map element.
+  metadata.insert_or_assign("format", std::string(kFormat));
+  metadata.insert_or_assign("version", std::string(kVersion));
+  metadata.insert_or_assign("n_layer", std::to_string(s.layers.size()));
   save_safetensors(path, tensors, metadata);
 }
 
@@ -63,8 +72,9 @@ LoadedScales load_scales(const std::string& path, int64_t n_layer) {
     throw Error("{}: not an lmul integer calibration file (delete it; lmul eval RUN --integer-only writes a new one)",
                 path);
   if (meta("version") != kVersion)
-    throw Error("{}: calibration format version {} (this build reads {}); recalibrate with lmul eval RUN --integer-only",
-                path, meta("version"), kVersion);
+    throw Error(
+        "{}: calibration format version {} (this build reads {}); recalibrate with lmul eval RUN --integer-only", path,
+        meta("version"), kVersion);
   if (meta("n_layer") != std::to_string(n_layer))
     throw Error("{}: calibrated for n_layer={}, the model has {}; recalibrate with lmul eval RUN --integer-only", path,
                 meta("n_layer"), n_layer);
@@ -72,12 +82,11 @@ LoadedScales load_scales(const std::string& path, int64_t n_layer) {
   out.scales.layers.resize(static_cast<size_t>(n_layer));
   const Shape one{1};
   for (const ScalePoint& p : scale_points(out.scales)) {
-    if (!f.has(p.name))
-      throw Error("{}: no scale '{}'; recalibrate with lmul eval RUN --integer-only", path, p.name);
+    if (!f.has(p.name)) throw Error("{}: no scale '{}'; recalibrate with lmul eval RUN --integer-only", path, p.name);
     const float v = f.f32(p.name, &one)[0];
     if (!(v > 0.0f) || !std::isfinite(v))
-      throw Error("{}: scale '{}' = {} must be finite and positive; recalibrate with lmul eval RUN --integer-only", path,
-                  p.name, v);
+      throw Error("{}: scale '{}' = {} must be finite and positive; recalibrate with lmul eval RUN --integer-only",
+                  path, p.name, v);
     *p.scale = v;
   }
   out.metadata = f.metadata();

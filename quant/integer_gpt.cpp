@@ -86,8 +86,8 @@ std::vector<int32_t> integer_forward(const IntegerGPT& m, std::span<const int32_
   for (int64_t i = 0; i < N; ++i) {
     const int64_t id = idx[i], t = i % T;
     for (int64_t c = 0; c < C; ++c)
-      x[i * C + c] = static_cast<int16_t>(integer::residual_requant(m.wte[id * C + c], m.wte_requant[id],
-                                                                    m.wpe[t * C + c], m.wpe_requant[t], m.residual_bits));
+      x[i * C + c] = static_cast<int16_t>(integer::residual_requant(
+          m.wte[id * C + c], m.wte_requant[id], m.wpe[t * C + c], m.wpe_requant[t], m.residual_bits));
   }
 
   std::vector<int8_t> a, qkv, att(static_cast<size_t>(N * C)), f;

@@ -53,29 +53,29 @@ struct IntLayerNorm {
 struct IntBlock {
   static constexpr int kMembers = 11;
   IntLayerNorm ln_1;
-  IntLinear c_attn;               // → int8 q|k|v
+  IntLinear c_attn;                // → int8 q|k|v
   integer::IntAttentionHead attn;  // the same for every head of the layer
-  IntLinear attn_proj;            // requant: into the residual scale after the attention
-  Dyadic resid_attn;              // the incoming residual into that scale
+  IntLinear attn_proj;             // requant: into the residual scale after the attention
+  Dyadic resid_attn;               // the incoming residual into that scale
   IntLayerNorm ln_2;
-  IntLinear c_fc;                 // → int8 GELU (or ReLU) input
-  int64_t gelu_x0 = -1;           // ShiftGELU's floor(−1/(1.702·s)) (unused by a ReLU model)
-  Dyadic gelu_requant;            // ShiftGELU's output (scale s/2^7) → int8
-  IntLinear mlp_proj;             // requant: into the residual scale after the MLP
-  Dyadic resid_mlp;               // the residual after the attention into that scale
+  IntLinear c_fc;        // → int8 GELU (or ReLU) input
+  int64_t gelu_x0 = -1;  // ShiftGELU's floor(−1/(1.702·s)) (unused by a ReLU model)
+  Dyadic gelu_requant;   // ShiftGELU's output (scale s/2^7) → int8
+  IntLinear mlp_proj;    // requant: into the residual scale after the MLP
+  Dyadic resid_mlp;      // the residual after the attention into that scale
 };
 
 struct IntegerGPT {
   static constexpr int kMembers = 13;
   int64_t vocab_size = 0, block_size = 0, n_embd = 0, n_head = 0;
-  uint8_t relu = 0;                    // the MLP's activation: 1 ReLU, 0 ShiftGELU
-  std::vector<int8_t> wte, wpe;        // V×C and block_size×C, one scale per row
-  std::vector<Dyadic> wte_requant;     // row scale → the first residual scale
+  uint8_t relu = 0;                 // the MLP's activation: 1 ReLU, 0 ShiftGELU
+  std::vector<int8_t> wte, wpe;     // V×C and block_size×C, one scale per row
+  std::vector<Dyadic> wte_requant;  // row scale → the first residual scale
   std::vector<Dyadic> wpe_requant;
   std::vector<IntBlock> blocks;
   IntLayerNorm ln_f;
-  std::vector<Dyadic> logit_scale;     // per vocabulary entry: logit = acc·m·2^−e (s_lnf·s_e[v])
-  int64_t residual_bits = 16;          // I-ViT's 16-bit residual stream
+  std::vector<Dyadic> logit_scale;  // per vocabulary entry: logit = acc·m·2^−e (s_lnf·s_e[v])
+  int64_t residual_bits = 16;       // I-ViT's 16-bit residual stream
 };
 
 static_assert(integer_only<IntegerGPT>(), "the integer-only model must hold integers and dyadic pairs only");

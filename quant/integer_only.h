@@ -20,7 +20,7 @@ namespace lmul::quant {
 template <class T>
 struct member_count {};
 template <class T>
-  requires requires { T::kMembers; }
+requires requires { T::kMembers; }
 struct member_count<T> {
   static constexpr int value = T::kMembers;
 };
@@ -41,75 +41,66 @@ struct is_vector<std::vector<U, A>> : std::true_type {
   using element = U;
 };
 template <class T>
-concept counted = requires { member_count<T>::value; };
+concept counted = requires {
+  member_count<T>::value;
+};
 
 // std::type_identity<std::tuple<member types...>> of a T with N data members (unevaluated).
+template <class... M>
+auto types_of(M&...) {
+  return std::type_identity<std::tuple<std::remove_cvref_t<M>...>>{};
+}
 template <int N, class T>
 auto member_types(T& t) {
   static_assert(N >= 1 && N <= 16, "integer_only: 1 to 16 data members");
   if constexpr (N == 1) {
     auto& [a0] = t;
-    return std::type_identity<std::tuple<std::remove_cvref_t<decltype(a0)>>>{};
-  }
-  else if constexpr (N == 2) {
+    return types_of(a0);
+  } else if constexpr (N == 2) {
     auto& [a0, a1] = t;
-    return std::type_identity<std::tuple<std::remove_cvref_t<decltype(a0)>, std::remove_cvref_t<decltype(a1)>>>{};
-  }
-  else if constexpr (N == 3) {
+    return types_of(a0, a1);
+  } else if constexpr (N == 3) {
     auto& [a0, a1, a2] = t;
-    return std::type_identity<std::tuple<std::remove_cvref_t<decltype(a0)>, std::remove_cvref_t<decltype(a1)>, std::remove_cvref_t<decltype(a2)>>>{};
-  }
-  else if constexpr (N == 4) {
+    return types_of(a0, a1, a2);
+  } else if constexpr (N == 4) {
     auto& [a0, a1, a2, a3] = t;
-    return std::type_identity<std::tuple<std::remove_cvref_t<decltype(a0)>, std::remove_cvref_t<decltype(a1)>, std::remove_cvref_t<decltype(a2)>, std::remove_cvref_t<decltype(a3)>>>{};
-  }
-  else if constexpr (N == 5) {
+    return types_of(a0, a1, a2, a3);
+  } else if constexpr (N == 5) {
     auto& [a0, a1, a2, a3, a4] = t;
-    return std::type_identity<std::tuple<std::remove_cvref_t<decltype(a0)>, std::remove_cvref_t<decltype(a1)>, std::remove_cvref_t<decltype(a2)>, std::remove_cvref_t<decltype(a3)>, std::remove_cvref_t<decltype(a4)>>>{};
-  }
-  else if constexpr (N == 6) {
+    return types_of(a0, a1, a2, a3, a4);
+  } else if constexpr (N == 6) {
     auto& [a0, a1, a2, a3, a4, a5] = t;
-    return std::type_identity<std::tuple<std::remove_cvref_t<decltype(a0)>, std::remove_cvref_t<decltype(a1)>, std::remove_cvref_t<decltype(a2)>, std::remove_cvref_t<decltype(a3)>, std::remove_cvref_t<decltype(a4)>, std::remove_cvref_t<decltype(a5)>>>{};
-  }
-  else if constexpr (N == 7) {
+    return types_of(a0, a1, a2, a3, a4, a5);
+  } else if constexpr (N == 7) {
     auto& [a0, a1, a2, a3, a4, a5, a6] = t;
-    return std::type_identity<std::tuple<std::remove_cvref_t<decltype(a0)>, std::remove_cvref_t<decltype(a1)>, std::remove_cvref_t<decltype(a2)>, std::remove_cvref_t<decltype(a3)>, std::remove_cvref_t<decltype(a4)>, std::remove_cvref_t<decltype(a5)>, std::remove_cvref_t<decltype(a6)>>>{};
-  }
-  else if constexpr (N == 8) {
+    return types_of(a0, a1, a2, a3, a4, a5, a6);
+  } else if constexpr (N == 8) {
     auto& [a0, a1, a2, a3, a4, a5, a6, a7] = t;
-    return std::type_identity<std::tuple<std::remove_cvref_t<decltype(a0)>, std::remove_cvref_t<decltype(a1)>, std::remove_cvref_t<decltype(a2)>, std::remove_cvref_t<decltype(a3)>, std::remove_cvref_t<decltype(a4)>, std::remove_cvref_t<decltype(a5)>, std::remove_cvref_t<decltype(a6)>, std::remove_cvref_t<decltype(a7)>>>{};
-  }
-  else if constexpr (N == 9) {
+    return types_of(a0, a1, a2, a3, a4, a5, a6, a7);
+  } else if constexpr (N == 9) {
     auto& [a0, a1, a2, a3, a4, a5, a6, a7, a8] = t;
-    return std::type_identity<std::tuple<std::remove_cvref_t<decltype(a0)>, std::remove_cvref_t<decltype(a1)>, std::remove_cvref_t<decltype(a2)>, std::remove_cvref_t<decltype(a3)>, std::remove_cvref_t<decltype(a4)>, std::remove_cvref_t<decltype(a5)>, std::remove_cvref_t<decltype(a6)>, std::remove_cvref_t<decltype(a7)>, std::remove_cvref_t<decltype(a8)>>>{};
-  }
-  else if constexpr (N == 10) {
+    return types_of(a0, a1, a2, a3, a4, a5, a6, a7, a8);
+  } else if constexpr (N == 10) {
     auto& [a0, a1, a2, a3, a4, a5, a6, a7, a8, a9] = t;
-    return std::type_identity<std::tuple<std::remove_cvref_t<decltype(a0)>, std::remove_cvref_t<decltype(a1)>, std::remove_cvref_t<decltype(a2)>, std::remove_cvref_t<decltype(a3)>, std::remove_cvref_t<decltype(a4)>, std::remove_cvref_t<decltype(a5)>, std::remove_cvref_t<decltype(a6)>, std::remove_cvref_t<decltype(a7)>, std::remove_cvref_t<decltype(a8)>, std::remove_cvref_t<decltype(a9)>>>{};
-  }
-  else if constexpr (N == 11) {
+    return types_of(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9);
+  } else if constexpr (N == 11) {
     auto& [a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10] = t;
-    return std::type_identity<std::tuple<std::remove_cvref_t<decltype(a0)>, std::remove_cvref_t<decltype(a1)>, std::remove_cvref_t<decltype(a2)>, std::remove_cvref_t<decltype(a3)>, std::remove_cvref_t<decltype(a4)>, std::remove_cvref_t<decltype(a5)>, std::remove_cvref_t<decltype(a6)>, std::remove_cvref_t<decltype(a7)>, std::remove_cvref_t<decltype(a8)>, std::remove_cvref_t<decltype(a9)>, std::remove_cvref_t<decltype(a10)>>>{};
-  }
-  else if constexpr (N == 12) {
+    return types_of(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10);
+  } else if constexpr (N == 12) {
     auto& [a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11] = t;
-    return std::type_identity<std::tuple<std::remove_cvref_t<decltype(a0)>, std::remove_cvref_t<decltype(a1)>, std::remove_cvref_t<decltype(a2)>, std::remove_cvref_t<decltype(a3)>, std::remove_cvref_t<decltype(a4)>, std::remove_cvref_t<decltype(a5)>, std::remove_cvref_t<decltype(a6)>, std::remove_cvref_t<decltype(a7)>, std::remove_cvref_t<decltype(a8)>, std::remove_cvref_t<decltype(a9)>, std::remove_cvref_t<decltype(a10)>, std::remove_cvref_t<decltype(a11)>>>{};
-  }
-  else if constexpr (N == 13) {
+    return types_of(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11);
+  } else if constexpr (N == 13) {
     auto& [a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12] = t;
-    return std::type_identity<std::tuple<std::remove_cvref_t<decltype(a0)>, std::remove_cvref_t<decltype(a1)>, std::remove_cvref_t<decltype(a2)>, std::remove_cvref_t<decltype(a3)>, std::remove_cvref_t<decltype(a4)>, std::remove_cvref_t<decltype(a5)>, std::remove_cvref_t<decltype(a6)>, std::remove_cvref_t<decltype(a7)>, std::remove_cvref_t<decltype(a8)>, std::remove_cvref_t<decltype(a9)>, std::remove_cvref_t<decltype(a10)>, std::remove_cvref_t<decltype(a11)>, std::remove_cvref_t<decltype(a12)>>>{};
-  }
-  else if constexpr (N == 14) {
+    return types_of(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12);
+  } else if constexpr (N == 14) {
     auto& [a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13] = t;
-    return std::type_identity<std::tuple<std::remove_cvref_t<decltype(a0)>, std::remove_cvref_t<decltype(a1)>, std::remove_cvref_t<decltype(a2)>, std::remove_cvref_t<decltype(a3)>, std::remove_cvref_t<decltype(a4)>, std::remove_cvref_t<decltype(a5)>, std::remove_cvref_t<decltype(a6)>, std::remove_cvref_t<decltype(a7)>, std::remove_cvref_t<decltype(a8)>, std::remove_cvref_t<decltype(a9)>, std::remove_cvref_t<decltype(a10)>, std::remove_cvref_t<decltype(a11)>, std::remove_cvref_t<decltype(a12)>, std::remove_cvref_t<decltype(a13)>>>{};
-  }
-  else if constexpr (N == 15) {
+    return types_of(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13);
+  } else if constexpr (N == 15) {
     auto& [a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14] = t;
-    return std::type_identity<std::tuple<std::remove_cvref_t<decltype(a0)>, std::remove_cvref_t<decltype(a1)>, std::remove_cvref_t<decltype(a2)>, std::remove_cvref_t<decltype(a3)>, std::remove_cvref_t<decltype(a4)>, std::remove_cvref_t<decltype(a5)>, std::remove_cvref_t<decltype(a6)>, std::remove_cvref_t<decltype(a7)>, std::remove_cvref_t<decltype(a8)>, std::remove_cvref_t<decltype(a9)>, std::remove_cvref_t<decltype(a10)>, std::remove_cvref_t<decltype(a11)>, std::remove_cvref_t<decltype(a12)>, std::remove_cvref_t<decltype(a13)>, std::remove_cvref_t<decltype(a14)>>>{};
-  }
-  else if constexpr (N == 16) {
+    return types_of(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14);
+  } else if constexpr (N == 16) {
     auto& [a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15] = t;
-    return std::type_identity<std::tuple<std::remove_cvref_t<decltype(a0)>, std::remove_cvref_t<decltype(a1)>, std::remove_cvref_t<decltype(a2)>, std::remove_cvref_t<decltype(a3)>, std::remove_cvref_t<decltype(a4)>, std::remove_cvref_t<decltype(a5)>, std::remove_cvref_t<decltype(a6)>, std::remove_cvref_t<decltype(a7)>, std::remove_cvref_t<decltype(a8)>, std::remove_cvref_t<decltype(a9)>, std::remove_cvref_t<decltype(a10)>, std::remove_cvref_t<decltype(a11)>, std::remove_cvref_t<decltype(a12)>, std::remove_cvref_t<decltype(a13)>, std::remove_cvref_t<decltype(a14)>, std::remove_cvref_t<decltype(a15)>>>{};
+    return types_of(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15);
   }
 }
 }  // namespace detail

@@ -30,9 +30,10 @@ struct Builder {
 
   Dyadic dyadic(double multiplier, const std::string& what) const {
     if (!(multiplier > 0.0) || !(multiplier < 0x1p31))
-      throw Error("{}: the rescale {} = {} is outside a dyadic's range (0, 2^31); recalibrate, or the model cannot "
-                  "run integer-only",
-                  source, what, multiplier);
+      throw Error(
+          "{}: the rescale {} = {} is outside a dyadic's range (0, 2^31); recalibrate, or the model cannot "
+          "run integer-only",
+          source, what, multiplier);
     return integer::dyadic(multiplier);
   }
 
@@ -86,9 +87,10 @@ struct Builder {
       // The output floor(y·f/2) lies within ±2^30(1 + 1/std); with |bias_int| ≤ 2^30 the sum
       // stays an int32 accumulator (±2^31), what the requantisation takes.
       if (std::abs(k.bias_int[c]) > (int64_t{1} << 30))
-        throw Error("{}: {} channel {}: bias/weight = {} is too large for I-LayerNorm's int32 output (|b/w| must be "
-                    "below sqrt(n_embd) = {}); the model cannot run integer-only",
-                    source, name, c, b[c] / w[c], std::sqrt(static_cast<float>(C)));
+        throw Error(
+            "{}: {} channel {}: bias/weight = {} is too large for I-LayerNorm's int32 output (|b/w| must be "
+            "below sqrt(n_embd) = {}); the model cannot run integer-only",
+            source, name, c, b[c] / w[c], std::sqrt(static_cast<float>(C)));
       L.bias_int.push_back(k.bias_int[c]);
       L.requant.push_back(dyadic(std::fabs(static_cast<double>(k.scale_out[c])) / static_cast<double>(s_out),
                                  fmt::format("{} channel {}", name, c)));
@@ -137,9 +139,10 @@ IntegerGPT quantise_gpt(const nn::GPT& model, const ActivationScales& s, const s
     try {
       integer::check_shiftmax_range(k.attn.x0, c.block_size, integer::kShiftmaxN, "shiftmax");
     } catch (const Error& e) {
-      throw Error("{}: {}score = {}: {}; recalibrate (delete the file, lmul eval RUN --integer-only), or shorten "
-                  "block_size",
-                  source, at, L.score, e.what());
+      throw Error(
+          "{}: {}score = {}: {}; recalibrate (delete the file, lmul eval RUN --integer-only), or shorten "
+          "block_size",
+          source, at, L.score, e.what());
     }
     k.attn.out = b.dyadic(0x1p-15 * L.v / L.attn, at + "P·v → attn");
     k.attn_proj = b.linear(h + "attn.c_proj", L.attn, L.res_attn, C);

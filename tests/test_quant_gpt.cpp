@@ -63,10 +63,12 @@ std::unique_ptr<nn::GPT> tiny_gpt(bool relu = false) {
   std::normal_distribution<float> n(0.0f, 1.0f);
   for (auto& p : m->parameters()) {
     for (float& v : p.value.values()) {
-      if (p.value.dim() == 2) v *= 4.0f;
+      if (p.value.dim() == 2)
+        v *= 4.0f;
       else if (p.name.find("ln") != std::string::npos && p.name.ends_with(".weight"))
         v = (g() % 5 == 0 ? -1.0f : 1.0f) * (1.0f + 0.2f * n(g));  // some negative: the sign path
-      else v = 0.05f * n(g);
+      else
+        v = 0.05f * n(g);
     }
   }
   return m;
@@ -95,7 +97,8 @@ template <class F>
 bool float_exception_trapped(F&& f) {
   const int threads = omp_get_max_threads();
   omp_set_num_threads(1);
-  struct sigaction sa {}, old{};
+  struct sigaction sa {
+  }, old{};
   sa.sa_handler = on_sigfpe;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGFPE, &sa, &old);
@@ -192,8 +195,8 @@ TEST_SUITE("integer.gpt") {
         same_argmax += std::max_element(a, a + V) - a == std::max_element(b, b + V) - b;
       }
       const double rel = std::sqrt(se / norm);
-      MESSAGE("relative RMS logit error " << rel << ", loss fp32 " << ref.loss.item() << " integer "
-                                          << got.loss.item() << ", argmax agree " << same_argmax << "/" << B * T);
+      MESSAGE("relative RMS logit error " << rel << ", loss fp32 " << ref.loss.item() << " integer " << got.loss.item()
+                                          << ", argmax agree " << same_argmax << "/" << B * T);
       CHECK(rel < 0.10);
       CHECK(std::fabs(got.loss.item() - ref.loss.item()) < 0.05);
       CHECK(same_argmax >= B * T * 85 / 100);
@@ -231,7 +234,10 @@ TEST_SUITE("integer.gpt") {
     CHECK_FALSE(float_exception_trapped([&] { logits = integer_forward(q, x, 2, 16); }));
     CHECK(logits == integer_forward(q, x, 2, 16));  // and it ran to the end
     // The trap is live: the read-out of those logits (float) and a plain float expression trap.
-    CHECK(float_exception_trapped([&] { volatile float r = dequantise_logits(q, logits)[5]; (void)r; }));
+    CHECK(float_exception_trapped([&] {
+      volatile float r = dequantise_logits(q, logits)[5];
+      (void)r;
+    }));
     CHECK(float_exception_trapped([] {
       volatile float a = 1.0f, b = 3.0f;
       volatile float c = a / b;
@@ -286,8 +292,7 @@ TEST_SUITE("integer.gpt") {
 TEST_SUITE("integer.cli") {
   using testing::run_lmul;
   auto one_error_line = [](const testing::RunResult& r) {
-    return r.exit_code == 2 && r.output.starts_with("lmul: error: ") &&
-           r.output.find('\n') == r.output.size() - 1;
+    return r.exit_code == 2 && r.output.starts_with("lmul: error: ") && r.output.find('\n') == r.output.size() - 1;
   };
 
   TEST_CASE("lmul eval|sample --integer-only: calibrate, save, reuse; bad input is one line, exit 2") {
@@ -324,8 +329,9 @@ TEST_SUITE("integer.cli") {
     CHECK(r.output == run_lmul("sample " + run + " --integer-only --max-new-tokens 8 --seed 3").output);
 
     CHECK(one_error_line(run_lmul("eval " + run + " --integer-only --set arith.linear=int:b=8")));
-    CHECK(run_lmul("eval " + run + " --integer-only --set arith.linear=int:b=8").output.find("drop --set arith.linear") !=
-          std::string::npos);
+    CHECK(
+        run_lmul("eval " + run + " --integer-only --set arith.linear=int:b=8").output.find("drop --set arith.linear") !=
+        std::string::npos);
     CHECK(one_error_line(run_lmul("eval " + run + " --calib-batches 3")));
 
     // Scales that break Shiftmax's sum at block_size: named, with the fix.

@@ -38,8 +38,8 @@ quant::ActivationScales calibrate(const nn::GPT& model, const TrainConfig& c, in
 IntegerOnlyInfo make_integer_only(LoadedRun& run, const IntegerOnlyOptions& o) {
   for (const std::string& s : o.overrides)
     if (s.starts_with("arith."))
-      throw Error("--integer-only runs its own int8 arithmetic: drop --set {} (an arithmetic applies to the fp32 model)",
-                  s);
+      throw Error(
+          "--integer-only runs its own int8 arithmetic: drop --set {} (an arithmetic applies to the fp32 model)", s);
   const auto* gpt = dynamic_cast<const nn::GPT*>(run.model.get());
   if (gpt == nullptr)
     throw Error("{}: --integer-only runs nanoGPT's GPT only; this model is another architecture", run.checkpoint);
@@ -65,14 +65,16 @@ IntegerOnlyInfo make_integer_only(LoadedRun& run, const IntegerOnlyOptions& o) {
       info.calib_batches = std::atoll(meta("batches").c_str());
       have = true;
     } else if (!o.may_calibrate) {
-      throw Error("{}: calibrated for another checkpoint (checksum {}, {} has {}); recalibrate with lmul eval {} "
-                  "--integer-only",
-                  info.calibration, meta("checkpoint_checksum"), run.checkpoint, checksum, o.target);
+      throw Error(
+          "{}: calibrated for another checkpoint (checksum {}, {} has {}); recalibrate with lmul eval {} "
+          "--integer-only",
+          info.calibration, meta("checkpoint_checksum"), run.checkpoint, checksum, o.target);
     }
   } else if (!o.may_calibrate) {
-    throw Error("{}: missing: the integer-only model needs calibrated activation scales; run lmul eval {} "
-                "--integer-only first (it calibrates on training batches and saves them)",
-                info.calibration, o.target);
+    throw Error(
+        "{}: missing: the integer-only model needs calibrated activation scales; run lmul eval {} "
+        "--integer-only first (it calibrates on training batches and saves them)",
+        info.calibration, o.target);
   }
   if (!have) {
     info.calib_batches = o.calib_batches > 0 ? o.calib_batches : kDefaultCalibBatches;
