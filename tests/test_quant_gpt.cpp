@@ -14,6 +14,10 @@
 
 #include "core/autograd.h"
 #include "core/error.h"
+#include "core/integer/dyadic.h"
+#include "core/integer/ilayernorm.h"
+#include "core/integer/shiftgelu.h"
+#include "core/integer/shiftmax.h"
 #include "nn/gpt.h"
 #include "quant/activation_scales.h"
 #include "quant/calibrate.h"
@@ -86,6 +90,86 @@ ActivationScales calibrate_on_random(const nn::GPT& m, int64_t batches) {
   Calibrator cal(m);
   for (int64_t k = 0; k < batches; ++k) cal.observe(random_ids(4 * 16, 100 + static_cast<uint32_t>(k)), 4, 16);
   return cal.scales();
+}
+
+// The integer forward of one sequence written out with plain loops over the scalar operators
+// (core/integer, golden-tested on their own): the composition integer_forward must equal.
+std::vector<int64_t> reference_forward(const IntegerGPT& m, const std::vector<int32_t>& ids) {
+  using namespace lmul::integer;
+  const int64_t T = static_cast<int64_t>(ids.size()), C = m.n_embd, hs = C / m.n_head, V = m.vocab_size;
+  std::vector<std::vector<int64_t>> x(T, std::vector<int64_t>(C));
+  for (int64_t t = 0; t < T; ++t)
+    for (int64_t c = 0; c < C; ++c)
+      x[t][c] = residual_requant(m.wte[ids[t] * C + c], m.wte_requant[ids[t]], m.wpe[t * C + c], m.wpe_requant[t], 16);
+  auto ln = [&](const IntLayerNorm& L) {
+    std::vector<std::vector<int64_t>> a(T, std::vector<int64_t>(C));
+    for (int64_t t = 0; t < T; ++t) {
+      std::vector<int32_t> in(x[t].begin(), x[t].end());
+      std::vector<int64_t> out(C);
+      ilayernorm_row(in, L.bias_int, out);
+      for (int64_t c = 0; c < C; ++c) {
+        const int64_t q = requant(out[c], L.requant[c]);
+        a[t][c] = clamp_bits(L.negate[c] ? -q : q, 8);
+      }
+    }
+    return a;
+  };
+  auto acc = [](const IntLinear& L, const std::vector<int64_t>& in, int64_t o) {
+    int64_t s = L.bias[o];
+    for (int64_t k = 0; k < L.in; ++k) s += in[k] * L.weight[o * L.in + k];
+    return s;
+  };
+  auto lin8 = [&](const IntLinear& L, const std::vector<std::vector<int64_t>>& in) {
+    std::vector<std::vector<int64_t>> y(T, std::vector<int64_t>(L.out));
+    for (int64_t t = 0; t < T; ++t)
+      for (int64_t o = 0; o < L.out; ++o) y[t][o] = clamp_bits(requant(acc(L, in[t], o), L.requant[o]), 8);
+    return y;
+  };
+  auto residual = [&](const IntLinear& L, const std::vector<std::vector<int64_t>>& in, Dyadic resid) {
+    for (int64_t t = 0; t < T; ++t)
+      for (int64_t o = 0; o < C; ++o) x[t][o] = residual_requant(acc(L, in[t], o), L.requant[o], x[t][o], resid, 16);
+  };
+  for (const IntBlock& k : m.blocks) {
+    const auto qkv = lin8(k.c_attn, ln(k.ln_1));
+    std::vector<std::vector<int64_t>> y(T, std::vector<int64_t>(C));
+    for (int64_t h = 0; h < m.n_head; ++h)
+      for (int64_t i = 0; i < T; ++i) {
+        std::vector<int32_t> s(T, 0), p(T);
+        for (int64_t j = 0; j <= i; ++j) {
+          int64_t dot = 0;
+          for (int64_t c = 0; c < hs; ++c) dot += qkv[i][h * hs + c] * qkv[j][C + h * hs + c];
+          s[j] = static_cast<int32_t>(clamp_bits(requant(dot, k.attn.score), 8));
+        }
+        shiftmax_row(s, i + 1, k.attn.x0, kShiftmaxN, 16, MaskMode::exclude, p);
+        for (int64_t c = 0; c < hs; ++c) {
+          int64_t pv = 0;
+          for (int64_t j = 0; j <= i; ++j) pv += p[j] * qkv[j][2 * C + h * hs + c];
+          y[i][h * hs + c] = clamp_bits(requant(pv, k.attn.out), 8);
+        }
+      }
+    residual(k.attn_proj, y, k.resid_attn);
+    auto f = lin8(k.c_fc, ln(k.ln_2));
+    for (auto& row : f) {
+      if (m.relu) {
+        for (auto& v : row) v = std::max<int64_t>(v, 0);
+      } else {
+        std::vector<int32_t> in(row.begin(), row.end());
+        std::vector<int64_t> out(row.size());
+        shiftgelu_row(in, k.gelu_x0, kShiftGeluN, 8, out);
+        for (size_t j = 0; j < row.size(); ++j) row[j] = clamp_bits(requant(out[j], k.gelu_requant), 8);
+      }
+    }
+    residual(k.mlp_proj, f, k.resid_mlp);
+  }
+  const auto a = ln(m.ln_f);
+  std::vector<int64_t> logits;
+  for (int64_t t = 0; t < T; ++t)
+    for (int64_t v = 0; v < V; ++v) {
+      int64_t s = 0;
+      for (int64_t c = 0; c < C; ++c) s += a[t][c] * m.wte[v * C + c];
+      logits.push_back(s);
+    }
+  return logits;
 }
 
 sigjmp_buf trap_jump;
@@ -200,6 +284,21 @@ TEST_SUITE("integer.gpt") {
       CHECK(rel < 0.10);
       CHECK(std::fabs(got.loss.item() - ref.loss.item()) < 0.05);
       CHECK(same_argmax >= B * T * 85 / 100);
+    }
+  }
+
+  TEST_CASE("integer forward equals its composition written out with the scalar operators, bit for bit") {
+    for (bool relu : {false, true}) {
+      INFO("relu=" << relu);
+      const auto m = tiny_gpt(relu);
+      const IntegerGPT q = quantise_gpt(*m, calibrate_on_random(*m, 2), "test");
+      const std::vector<int32_t> x = random_ids(2 * 13, 77);
+      const std::vector<int32_t> got = integer_forward(q, x, 2, 13);
+      for (int64_t b = 0; b < 2; ++b) {
+        const std::vector<int64_t> want =
+            reference_forward(q, std::vector<int32_t>(x.begin() + b * 13, x.begin() + (b + 1) * 13));
+        REQUIRE(std::equal(want.begin(), want.end(), got.begin() + b * 13 * 24));
+      }
     }
   }
 
