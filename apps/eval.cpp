@@ -7,9 +7,12 @@
 // post-training-quantised weights in the exact arithmetic, or any --set arith). Several targets (the
 // seeds of one experiment) are evaluated one by one, then summarised as mean ± sample std. A
 // generated task's run also gets its accuracy (whole answers and per digit place) over the whole
-// held-out set, and --show K prints K held-out examples.
+// held-out set, and --show K prints K held-out examples. --integer-only evaluates the run's GPT as an
+// integer-only model (train/integer_only.h: calibrated on training batches, scales saved beside the
+// checkpoint), the loss taken from its dequantised int32 logits.
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +26,7 @@
 #include "train/batch_source.h"
 #include "train/multiply_task.h"
 #include "train/evaluate.h"
+#include "train/integer_only.h"
 #include "train/run.h"
 
 namespace lmul::apps {
@@ -33,12 +37,15 @@ struct EvalArgs {
   std::string split = "val", which = "latest", dump;
   int64_t iters = 0, batch_size = 0, show = 0;
   std::vector<std::string> sets;
-  bool json = false, last_token = false;
+  bool json = false, last_token = false, integer_only = false;
+  int64_t calib_batches = 0;
 };
 
 // The loss of one run dir or checkpoint file under the options; prints its line.
 double eval_one(const EvalArgs& a, const std::string& target) {
   train::LoadedRun run = train::load_run(target, {a.which, a.sets});
+  std::optional<train::IntegerOnlyInfo> integer;
+  if (a.integer_only) integer = train::make_integer_only(run, {target, a.sets, a.calib_batches, true});
   const train::TrainConfig& c = run.config;
   const std::string& path = run.checkpoint;
   const int64_t iters = a.iters > 0 ? a.iters : c.eval_iters;
@@ -106,12 +113,16 @@ double eval_one(const EvalArgs& a, const std::string& target) {
                              {"arith", arith}};
     if (run.exported) j["weights"] = run.export_format.empty() ? "F32" : run.export_format;
     if (!accuracy.is_null()) j["accuracy"] = accuracy;
+    if (integer) j["integer_only"] = {{"calibration", integer->calibration}, {"calib_batches", integer->calib_batches}};
     fmt::print("{}\n", j.dump());
     return loss;
   }
   std::string ar;
   for (const auto& [k, v] : arith.items())
     ar += fmt::format("{}{}={}", ar.empty() ? "" : ", ", k, v.get<std::string>());
+  if (integer)
+    ar = fmt::format("integer-only, scales {} from {} training batches{}", integer->calibration, integer->calib_batches,
+                     integer->calibrated_now ? ", calibrated now" : "");
   const std::string weights =
       run.exported && !run.export_format.empty() ? fmt::format(", weights decoded from {}", run.export_format) : "";
   fmt::print("{} loss{} {:.4f} (arith: {}{}){}\n", a.split, a.last_token ? " (last token)" : "", loss, ar, weights,
@@ -151,8 +162,16 @@ void add_eval(CLI::App& app) {
                   "A generated task's run: print the first K held-out examples, predicted product vs true (normal "
                   "digit order)")
       ->check(CLI::Range(int64_t{0}, int64_t{100000}));
+  cmd->add_flag("--integer-only", a->integer_only,
+                "Evaluate the GPT as an integer-only model (int8 weights and activations, Shiftmax, ShiftGELU, "
+                "I-LayerNorm; scales calibrated on training batches, saved as <checkpoint>.calibration.safetensors)");
+  cmd->add_option("--calib-batches", a->calib_batches,
+                  "--integer-only: calibrate on N training batches (default: the saved calibration, else 10)")
+      ->check(CLI::Range(int64_t{1}, int64_t{100000}));
   cmd->add_option("--dump-batches", a->dump, "Write the evaluated ids (x, y: I32 iters×B×T) to this safetensors file");
   cmd->callback([a] {
+    if (a->calib_batches > 0 && !a->integer_only)
+      throw Error("eval: --calib-batches calibrates the integer-only model: add --integer-only, or drop it");
     if (!a->dump.empty() && a->targets.size() != 1)
       throw Error("eval: --dump-batches takes one target, not {} (drop it or evaluate the runs one by one)",
                   a->targets.size());

@@ -1,7 +1,8 @@
 // lmul sample RUN_DIR|CKPT: autoregressive generation with temperature and top-k (nanoGPT's
 // sample.py), from the model the checkpoint's stored config describes. A generated task's run
 // (multiply) takes a prompt of its own tokens ("123*456=") and by default generates the 2n answer
-// digits, greedily unless --temperature/--top-k say otherwise.
+// digits, greedily unless --temperature/--top-k say otherwise. --integer-only samples from the
+// integer-only model with the calibration `lmul eval RUN --integer-only` saved (train/integer_only.h).
 #include <algorithm>
 #include <cstdio>
 #include <memory>
@@ -14,6 +15,7 @@
 #include "data/tokenizer.h"
 #include "nn/sampling.h"
 #include "train/batch_source.h"
+#include "train/integer_only.h"
 #include "train/multiply_task.h"
 #include "train/run.h"
 
@@ -25,6 +27,7 @@ void add_sample(CLI::App& app) {
     std::vector<std::string> sets;
     int64_t max_new_tokens = 500, seed = 1337, num_samples = 1;
     nn::SamplingOptions sampling;
+    bool integer_only = false;
   };
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("sample", "Generate text from a trained run");
@@ -47,8 +50,12 @@ void add_sample(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::IsMember({"latest", "best"}));
   cmd->add_option("--set", a->sets, "Override a config key, e.g. --set arith.linear=fp8:e4m3 (not shape keys)");
+  cmd->add_flag("--integer-only", a->integer_only,
+                "Sample from the integer-only model (needs the calibration lmul eval RUN --integer-only saves)");
   cmd->callback([a, cmd] {
     train::LoadedRun run = train::load_run(a->target, {a->checkpoint, a->sets});
+    std::string calibration;
+    if (a->integer_only) calibration = train::make_integer_only(run, {a->target, a->sets, 0, false}).calibration;
     const train::TrainConfig& c = run.config;
     const auto tokenizer = train::make_tokenizer(c);
     if (train::is_task_spec(c.dataset)) {
@@ -62,8 +69,11 @@ void add_sample(CLI::App& app) {
       if (task.reverse)
         fmt::print(stderr, "{}: the product is written units first (least-significant digit first)\n", c.dataset);
     }
-    fmt::print(stderr, "sampling {} (step {}) under arith: linear={} attention={} head={} embedding={}\n",
-               run.checkpoint, run.step, c.arith.linear, c.arith.attention, c.arith.head, c.arith.embedding);
+    if (a->integer_only)
+      fmt::print(stderr, "sampling {} (step {}) integer-only, scales {}\n", run.checkpoint, run.step, calibration);
+    else
+      fmt::print(stderr, "sampling {} (step {}) under arith: linear={} attention={} head={} embedding={}\n",
+                 run.checkpoint, run.step, c.arith.linear, c.arith.attention, c.arith.head, c.arith.embedding);
     NoGrad ng;
     Rng rng(static_cast<uint64_t>(a->seed));
     const std::vector<int32_t> start = tokenizer->encode(a->prompt);
