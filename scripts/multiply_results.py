@@ -48,12 +48,17 @@ def main():
             m = re.fullmatch(r"(.*)\.seed(\d+)", name)
             if not m or not os.path.isfile(os.path.join(run, "metrics.jsonl")):
                 continue
+            with open(os.path.join(run, "metrics.jsonl")) as f:
+                lines = [json.loads(line) for line in f]
+            max_iters = lines[0]["config"]["max_iters"]
+            if not any(j.get("step") == max_iters and "val_loss" in j for j in lines[1:]):
+                print(f"multiply_results: {run} has not finished; left out", file=sys.stderr)
+                continue
             out = subprocess.run([a.lmul, "eval", run, "--json"], capture_output=True, text=True)
             if out.returncode != 0:
                 sys.exit(f"multiply_results: lmul eval {run} failed: {out.stderr.strip()}")
             acc = json.loads(out.stdout.strip().splitlines()[-1])["accuracy"]
-            with open(os.path.join(run, "metrics.jsonl")) as f:
-                dataset = json.loads(f.readline())["config"]["dataset"]
+            dataset = lines[0]["config"]["dataset"]
             key = (dataset.split(":", 1)[1], m.group(1))
             groups.setdefault(key, []).append(
                 (acc["whole_accuracy"], acc["digit_accuracy"], steps_to(os.path.join(run, "metrics.jsonl"), a.target)))
