@@ -86,7 +86,11 @@ TEST_SUITE("ckpt") {
       } else {
         args.push_back("--overwrite");
       }
+      const int64_t before =
+          std::filesystem::exists(metrics) && args.back() == "--resume" ? last_logged_step(metrics) : -1;
       const pid_t pid = spawn_lmul(args, d / "log.txt");
+      // Past start-up first (slow under sanitizers, on a busy machine): the kill lands while it trains.
+      wait_for_steps(metrics, before + 1);
       std::this_thread::sleep_for(std::chrono::milliseconds(sleep_ms(gen)));
       ::kill(pid, SIGKILL);
       int status = 0;
