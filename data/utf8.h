@@ -46,4 +46,14 @@ inline Utf8Char decode_utf8(std::string_view s, size_t pos) {
   return decode_utf8(reinterpret_cast<const unsigned char*>(s.data()) + pos, s.size() - pos);
 }
 
+// Offset of the first byte that is not part of a valid UTF-8 character, or npos when all of s is.
+inline size_t first_invalid_utf8(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    const Utf8Char c = decode_utf8(s, i);
+    if (c.cp < 0) return i;
+    i += static_cast<size_t>(c.len);
+  }
+  return std::string_view::npos;
+}
+
 }  // namespace lmul::data

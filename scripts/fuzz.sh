@@ -6,6 +6,8 @@
 # Prints per target: executions, edges (libFuzzer's cov), corpus size, pass/FAIL; exits 1 if any
 # target crashed, hung, ran out of its memory caps or broke a property, leaving the input that did
 # it under build-fuzz/artifacts/. Usage: scripts/fuzz.sh [SECONDS] [TARGET...]
+# FUZZ_SEED=N fixes libFuzzer's random seed (CI does, so that a failure there replays here with the
+# same seed); unset, every run explores afresh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
@@ -34,6 +36,7 @@ for t in "${targets[@]}"; do
   cp -r "fuzz/corpus/$t" "$work/$t"
   args=(-max_total_time="$seconds" -timeout=1 -rss_limit_mb=2048 -malloc_limit_mb=512 -print_final_stats=1
         -artifact_prefix="$artifacts/$t-")
+  [[ -n "${FUZZ_SEED:-}" ]] && args+=(-seed="$FUZZ_SEED")
   [[ -n "${dict[$t]:-}" ]] && args+=(-dict="fuzz/dict/${dict[$t]}.dict")
   rc=0
   "build-fuzz/fuzz/fuzz_$t" "${args[@]}" "$work/$t" >"$work/$t.log" 2>&1 || rc=$?

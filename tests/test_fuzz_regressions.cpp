@@ -83,6 +83,18 @@ TEST_SUITE("fuzz regressions") {
     }
   }
 
+  TEST_CASE("a --set value that is not UTF-8 is an error naming the key (fuzz_config)") {
+    // The value was stored as it came; writing the resolved config as JSON (metrics header,
+    // checkpoint) then threw nlohmann's type_error, which escaped as an internal error.
+    test::TempDir dir;
+    const std::string path = dir.write("c.toml", "max_iters = 11\n");
+    const std::string e = error_of([&] { train::load_config(path, {"dataset=\x85\x85seed"}); });
+    CHECK(e.find("--set dataset: byte 8 (0x85) is not valid UTF-8") != std::string::npos);
+    CHECK(error_of([&] { train::load_config(path, {"arith.linear=lmul:m=4\xc3"}); }).find("arith.linear") !=
+          std::string::npos);
+    CHECK_NOTHROW(train::load_config(path, {"out_dir=runs/caf\xc3\xa9"}));  // é is fine
+  }
+
   TEST_CASE("meta.json with a non-integer vocab_size is a corrupt meta.json, not undefined behaviour (fuzz_dataset)") {
     // vocab_size 1e30 went through get<int64_t>(), a float-to-integer conversion out of range (UBSan).
     test::TempDir dir;

@@ -1,5 +1,6 @@
 #include "train/config.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -11,6 +12,7 @@
 #include "core/arith/arith.h"
 #include "core/error.h"
 #include "core/suggest.h"
+#include "data/utf8.h"
 
 namespace lmul::train {
 
@@ -160,6 +162,9 @@ void apply_override(TrainConfig& c, const std::string& assignment, const std::st
   const size_t eq = assignment.find('=');
   if (eq == std::string::npos || eq == 0)
     throw Error("{} '{}': expected key=value, e.g. --set max_iters=100", source, assignment);
+  if (const size_t bad = data::first_invalid_utf8(assignment); bad != std::string::npos)
+    throw Error("{} {}: byte {} (0x{:02x}) is not valid UTF-8; keys and values are UTF-8 text", source,
+                assignment.substr(0, std::min(eq, bad)), bad, static_cast<unsigned char>(assignment[bad]));
   auto keys = config_keys(c);
   set_from_text(find_key(keys, c, assignment.substr(0, eq), source), assignment.substr(eq + 1), source);
 }
