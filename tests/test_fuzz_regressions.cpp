@@ -15,6 +15,7 @@
 #include "train/checkpoint.h"
 #include "train/config.h"
 #include "train/run.h"
+#include "tests/error_of.h"
 
 using namespace lmul;
 
@@ -35,14 +36,7 @@ std::string resealed_with(const test::TempDir& dir, const std::string& key, int6
   return path;
 }
 
-std::string error_of(auto&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using lmul::testing::error_of;
 }  // namespace
 
 TEST_SUITE("fuzz regressions") {

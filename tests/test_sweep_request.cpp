@@ -11,6 +11,7 @@
 #include "apps/sweep/sweep_request.h"
 #include "core/error.h"
 #include "test_helpers.h"
+#include "tests/error_of.h"
 
 using namespace lmul;
 using namespace lmul::apps::sweep;
@@ -20,14 +21,7 @@ using lmul::testing::write_file;
 namespace {
 using Assignments = std::vector<std::pair<std::string, std::string>>;
 
-std::string error_of(auto&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using lmul::testing::error_of;
 }  // namespace
 
 TEST_SUITE("sweep") {
