@@ -74,6 +74,7 @@ const std::vector<Row> kRows = {
     {"train {w}/cfg.toml --set max_iters=abc", "max_iters"},
     {"train {w}/cfg.toml --set max_iters", "max_iters"},
     {"train {w}/cfg.toml --set learning_rate=1e6", "learning_rate"},
+    {"train {w}/cfg.toml --set dataset=\x85", "dataset: byte 8 (0x85) is not valid UTF-8"},
     {"train {w}/cfg.toml extra", "extra"},
     {"train {w}/missing --resume", "{w}/missing"},
     {"train {w}/dir --resume", "{w}/dir"},
