@@ -64,8 +64,9 @@ for target in a.runs:
     add(f"W4A8 int4 per group g={g}, fp32 scales (fine)", val(target, [f"arith.linear=int:w=4,a=8,gran=group,g={g}"]))
     add("W8A8 int8 per channel / per token", val(target, ["arith.linear=int:b=8,gran=channel"]))
 
-print(f"| Linear layers | val loss, mean ± std over {len(a.runs)} runs |")
-print("|---|---|")
+sd = lambda v: statistics.stdev(v) if len(v) > 1 else 0.0
+print(f"| Linear layers | val loss, mean ± std over {len(a.runs)} runs | Δ vs exact, same-run differences |")
+print("|---|---|---|")
 for name, v in rows.items():
-    sd = statistics.stdev(v) if len(v) > 1 else 0.0
-    print(f"| {name} | {statistics.mean(v):.4f} ± {sd:.4f} |")
+    d = [x - e for x, e in zip(v, rows["exact"])]
+    print(f"| {name} | {statistics.mean(v):.4f} ± {sd(v):.4f} | {statistics.mean(d):+.4f} ± {sd(d):.4f} |")
