@@ -44,7 +44,7 @@ double sq_error(const std::vector<float>& a, const std::vector<float>& b) {
 
 TEST_SUITE("arith.dgq") {
   TEST_CASE("dgq weights: golden values of an independent re-implementation (two rows, g=4)") {
-    // From a float64/float32 NumPy re-implementation of the two-phase search (weights' squared error).
+    // From scripts/dgq_golden.py: an independent NumPy re-implementation of the two-phase search.
     const std::vector<float> w = {0.31f, -0.02f, 0.07f,  0.12f, -1.9f,  0.4f,  0.05f,  -0.11f,
                                   0.0f,  0.001f, 0.002f, 0.5f,  -0.25f, -0.3f, 0.125f, 0.06f};
     const std::vector<float> want = {0.211490929f,  -0.0151064955f, 0.0755324811f, 0.120851964f,
