@@ -21,5 +21,6 @@ void add_prepare_gpt2(CLI::App& prepare);
 // Adds `multiply` (the generated multiplication task's samples as text) under `prepare`.
 void add_prepare_multiply(CLI::App& prepare);
 void add_sweep(CLI::App& app);
+void add_precision(CLI::App& app);
 
 }  // namespace lmul::apps

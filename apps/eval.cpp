@@ -118,8 +118,13 @@ double eval_one(const EvalArgs& a, const std::string& target) {
     return loss;
   }
   std::string ar;
-  for (const auto& [k, v] : arith.items())
+  for (const auto& [k, v] : arith.items()) {
+    if (v.is_object()) {  // [arith.modules]: one module=spec each
+      for (const auto& [m, spec] : v.items()) ar += fmt::format(", {}={}", m, spec.get<std::string>());
+      continue;
+    }
     ar += fmt::format("{}{}={}", ar.empty() ? "" : ", ", k, v.get<std::string>());
+  }
   if (integer)
     ar = fmt::format("integer-only, scales {} from {} training batches{}", integer->calibration, integer->calib_batches,
                      integer->calibrated_now ? ", calibrated now" : "");

@@ -26,8 +26,14 @@ std::string short_config(const nlohmann::json& c) {
 
 std::string arith_line(const nlohmann::json& a) {
   std::string s;
-  for (const auto& [k, v] : a.items())
+  for (const auto& [k, v] : a.items()) {
+    if (k == "modules" && v.is_object()) {  // [arith.modules]: one module=spec each
+      for (const auto& [m, spec] : v.items())
+        s += fmt::format(" {}={}", m, spec.is_string() ? spec.get<std::string>() : spec.dump());
+      continue;
+    }
     s += fmt::format("{}{}={}", s.empty() ? "" : " ", k, v.is_string() ? v.get<std::string>() : v.dump());
+  }
   return s;
 }
 }  // namespace

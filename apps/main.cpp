@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   lmul::apps::add_compare(app);
   lmul::apps::add_tokenize(app);
   lmul::apps::add_sweep(app);
+  lmul::apps::add_precision(app);
   // Bare `lmul` and `lmul help` print the usage; a mistyped subcommand gets the nearest name.
   if (argc == 1 || (argc == 2 && std::string_view(argv[1]) == "help")) {
     fmt::print("{}", app.help());

@@ -15,7 +15,8 @@ namespace {
 constexpr const char* kFooter = R"(Arithmetic entries (--arith, or arith = [...] in a sweep file):
   SPEC                       the spec at the --site sites          lmul:m=4,variant=formula
   SITE=SPEC                  at one site: linear | attention | head | embedding | all
-                             (all = linear+attention+head), or backward=same|exact|SPEC
+                             (all = linear+attention+head), or backward=same|exact|SPEC,
+                             or modules.NAME=SPEC: one [arith.modules] row (NAME may use * globs)
   PART+SITE=SPEC...          several parts in one run              linear=pot:b=5+embedding=pot:b=5
   Sites an entry does not name keep the config's value. Entries are separate words (--arith exact
   lmul:m=4, or --arith repeated), joined by ';' or by ',': a ','-piece KEY=VALUE whose KEY is not a

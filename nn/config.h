@@ -1,6 +1,7 @@
 // The model's shape and arithmetic, as nanoGPT's GPTConfig plus lmul's [arith] table.
 #pragma once
 #include <cstdint>
+#include <map>
 #include <string>
 
 namespace lmul::nn {
@@ -24,6 +25,14 @@ struct ArithConfig {
   std::string head = "exact";       // lm_head (tied to wte)
   std::string embedding = "exact";  // the wte/wpe tables themselves (quantised weights, STE)
   std::string backward = "same";    // same | exact | SPEC, for every site's gradient GEMMs
+  // [arith.modules] resolved: module name (checkpoint name without ".weight") → forward spec; a
+  // module not listed takes its site's spec (linear, or head for lm_head).
+  std::map<std::string, std::string> modules;
+
+  const std::string& module_spec(const std::string& module, const std::string& site_spec) const {
+    const auto it = modules.find(module);
+    return it == modules.end() ? site_spec : it->second;
+  }
 };
 
 }  // namespace lmul::nn

@@ -16,7 +16,7 @@ GPT::GPT(const GPTConfig& c, const ArithConfig& a, uint64_t seed) : config_(c), 
   for (int64_t l = 0; l < c.n_layer; ++l)
     blocks_.push_back(std::make_unique<Block>("transformer.h." + std::to_string(l), c, a, seed, params_));
   ln_f_ = std::make_unique<LayerNorm>("transformer.ln_f", c.n_embd, c.bias, params_);
-  head_site_ = GemmSite::make("lm_head", {a.head, a.backward}, Rng::mix(seed ^ 0x4ead));
+  head_site_ = GemmSite::make("lm_head", {a.module_spec("lm_head", a.head), a.backward}, Rng::mix(seed ^ 0x4ead));
   if (a.embedding != "exact") {
     embedding_quant_ = arith::make_multiplier(a.embedding, Rng::mix(seed ^ 0xe3bedull));
     // A format that takes fp32 as it is (e.g. an L-Mul spec) has nothing to do on a table.

@@ -34,8 +34,10 @@ LayerNorm::LayerNorm(const std::string& name, int64_t n, bool with_bias, Paramet
 
 CausalSelfAttention::CausalSelfAttention(const std::string& name, const GPTConfig& c, const ArithConfig& a,
                                          uint64_t seed, Parameters& params)
-    : c_attn(name + ".c_attn", c.n_embd, 3 * c.n_embd, c.bias, {a.linear, a.backward}, seed, params),
-      c_proj(name + ".c_proj", c.n_embd, c.n_embd, c.bias, {a.linear, a.backward}, seed, params),
+    : c_attn(name + ".c_attn", c.n_embd, 3 * c.n_embd, c.bias, {a.module_spec(name + ".c_attn", a.linear), a.backward},
+             seed, params),
+      c_proj(name + ".c_proj", c.n_embd, c.n_embd, c.bias, {a.module_spec(name + ".c_proj", a.linear), a.backward},
+             seed, params),
       qk_site(GemmSite::make(name + ".qk", {a.attention, a.backward}, site_seed(seed, name + ".qk"))),
       pv_site(GemmSite::make(name + ".pv", {a.attention, a.backward}, site_seed(seed, name + ".pv"))),
       n_head(c.n_head),
@@ -52,8 +54,10 @@ Tensor CausalSelfAttention::forward(const Tensor& x, Rng& rng) {
 }
 
 MLP::MLP(const std::string& name, const GPTConfig& c, const ArithConfig& a, uint64_t seed, Parameters& params)
-    : c_fc(name + ".c_fc", c.n_embd, 4 * c.n_embd, c.bias, {a.linear, a.backward}, seed, params),
-      c_proj(name + ".c_proj", 4 * c.n_embd, c.n_embd, c.bias, {a.linear, a.backward}, seed, params),
+    : c_fc(name + ".c_fc", c.n_embd, 4 * c.n_embd, c.bias, {a.module_spec(name + ".c_fc", a.linear), a.backward}, seed,
+           params),
+      c_proj(name + ".c_proj", 4 * c.n_embd, c.n_embd, c.bias, {a.module_spec(name + ".c_proj", a.linear), a.backward},
+             seed, params),
       dropout(c.dropout),
       gelu_tanh(c.gelu_tanh),
       relu(c.relu) {}

@@ -79,6 +79,9 @@ const std::vector<Row> kRows = {
     {"train {w}/missing --resume", "{w}/missing"},
     {"train {w}/dir --resume", "{w}/dir"},
     {"train {w}/run --resume --allow-change nosuchkey", "nosuchkey"},
+    {"train {w}/cfg.toml --set arith.modules.transformer.h.0.mlp.nosuch=exact", "transformer.h.0.mlp.nosuch"},
+    {"train {w}/cfg.toml --set arith.modules.*=int:b=99", "int:b=99"},
+    {"train {w}/cfg.toml --set arith.modules=exact", "arith.modules"},
     // sample
     {"sample", "target"},
     {"sample {w}/missing", "{w}/missing"},
@@ -102,6 +105,8 @@ const std::vector<Row> kRows = {
     {"eval {w}/run --iters 0", "iters"},
     {"eval {w}/run --batch-size x", "x"},
     {"eval {w}/run --set arith.linear=bogus", "bogus"},
+    {"eval {w}/run --set arith.modules.lm_hed=exact", "lm_hed"},
+    {"eval {w}/run --iters 1 --set arith.linear=dgq:g=7", "g=7"},
     {"eval {w}/run --dump-batches {w}/dir", "{w}/dir"},
     // export
     {"export {w}/run", "--out"},
@@ -111,6 +116,23 @@ const std::vector<Row> kRows = {
     {"export {w}/run --out {w}/dir", "{w}/dir"},
     {"export {w}/run --out {w}/x.safetensors --checkpoint foo", "foo"},
     {"export {w}/run --out {w}/x.safetensors extra", "extra"},
+    // precision
+    {"precision {w}/run", "--avg-bits"},
+    {"precision {w}/missing --avg-bits 6", "{w}/missing"},
+    {"precision {w}/run --avg-bits abc", "abc"},
+    {"precision {w}/run --avg-bits 3", "--avg-bits 3"},  // no allocation fits: 4 bits is the least
+    {"precision {w}/run --avg-bits 0", "--avg-bits 0"},
+    {"precision {w}/run --avg-bits 6 --bits 4,x", "'x'"},
+    {"precision {w}/run --avg-bits 6 --bits 1,8", "--bits 1"},
+    {"precision {w}/run --avg-bits 6 --bits 4,4", "--bits 4"},
+    {"precision {w}/run --avg-bits 6 --format int:b=4", "{bits}"},
+    {"precision {w}/run --avg-bits 6 --format nosuch:b={bits}", "nosuch"},
+    {"precision {w}/run --avg-bits 6 --samples 0", "--samples 0"},
+    {"precision {w}/run --avg-bits 6 --eps -1", "--eps -1"},
+    {"precision {w}/run --avg-bits 6 --out {w}/dir", "{w}/dir"},
+    {"precision {w}/run --avg-bits 6 --out {w}/missing/f.toml", "{w}/missing"},
+    {"precision {w}/run --avg-bits 6 --set n_layer=3", "n_layer"},
+    {"precision {w}/run --avg-bits 6 extra", "extra"},
     // inspect
     {"inspect", "checkpoint"},
     {"inspect {w}/missing", "{w}/missing"},

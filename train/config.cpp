@@ -13,6 +13,8 @@
 #include "core/error.h"
 #include "core/suggest.h"
 #include "data/utf8.h"
+#include "train/arith_modules.h"
+#include "train/model.h"
 
 namespace lmul::train {
 
@@ -140,6 +142,19 @@ void set_from_text(ConfigKey& k, std::string v, const std::string& where) {
       k.value);
 }
 
+constexpr std::string_view kModulesPrefix = "arith.modules.";
+
+// [arith.modules]: "PATTERN" = "SPEC" rows, kept as given until validate() resolves them.
+void walk_modules(const toml::table& t, TrainConfig& c, const std::string& file) {
+  for (const auto& [key, node] : t) {
+    const std::string at = fmt::format("{}:{}: arith.modules.\"{}\"", file, node.source().begin.line, key.str());
+    if (!node.is_string())
+      throw Error("{} must be a spec string, e.g. \"int:b=4\" (keys are module names or * globs)", at);
+    if (key.str().empty()) throw Error("{}: the module name must not be empty", at);
+    c.arith.modules[std::string(key.str())] = node.as_string()->get();
+  }
+}
+
 void walk(const toml::table& t, const std::string& prefix, std::vector<ConfigKey>& keys, TrainConfig& c,
           const std::string& file) {
   for (const auto& [key, node] : t) {
@@ -149,7 +164,11 @@ void walk(const toml::table& t, const std::string& prefix, std::vector<ConfigKey
         walk(*sub, "arith.", keys, c, file);
         continue;
       }
-      throw Error("{}: unknown table [{}] (the only table is [arith])", file, name);
+      if (name == "arith.modules") {
+        walk_modules(*sub, c, file);
+        continue;
+      }
+      throw Error("{}: unknown table [{}] (the tables are [arith] and [arith.modules])", file, name);
     }
     const auto& src = node.source();
     set_from_toml(find_key(keys, c, name, fmt::format("{}:{}", file, src.begin.line)), node,
@@ -165,8 +184,19 @@ void apply_override(TrainConfig& c, const std::string& assignment, const std::st
   if (const size_t bad = data::first_invalid_utf8(assignment); bad != std::string::npos)
     throw Error("{} {}: byte {} (0x{:02x}) is not valid UTF-8; keys and values are UTF-8 text", source,
                 assignment.substr(0, std::min(eq, bad)), bad, static_cast<unsigned char>(assignment[bad]));
+  const std::string key = assignment.substr(0, eq);
+  if (key.starts_with(kModulesPrefix) || key == "arith.modules") {
+    std::string pattern = key.substr(std::min(key.size(), kModulesPrefix.size())), spec = assignment.substr(eq + 1);
+    if (pattern.empty())
+      throw Error("{} '{}': name the module, e.g. --set 'arith.modules.transformer.h.*.mlp.c_fc=int:b=4'", source,
+                  assignment);
+    if (spec.size() >= 2 && (spec.front() == '"' || spec.front() == '\'') && spec.back() == spec.front())
+      spec = spec.substr(1, spec.size() - 2);
+    set_module_pattern(c.arith.modules, pattern, spec);
+    return;
+  }
   auto keys = config_keys(c);
-  set_from_text(find_key(keys, c, assignment.substr(0, eq), source), assignment.substr(eq + 1), source);
+  set_from_text(find_key(keys, c, key, source), assignment.substr(eq + 1), source);
 }
 
 TrainConfig load_config(const std::string& path, const std::vector<std::string>& overrides) {
@@ -196,7 +226,13 @@ TrainConfig config_from_json(const nlohmann::json& j, const std::string& source,
   };
   for (const auto& [k, v] : j.items()) {
     if (k == "arith" && v.is_object()) {
-      for (const auto& [ak, av] : v.items()) set("arith." + ak, av);
+      for (const auto& [ak, av] : v.items()) {
+        if (ak == "modules" && av.is_object()) {
+          for (const auto& [m, spec] : av.items()) set(std::string(kModulesPrefix) + m, spec);
+        } else {
+          set("arith." + ak, av);
+        }
+      }
     } else {
       set(k, v);
     }
@@ -205,6 +241,26 @@ TrainConfig config_from_json(const nlohmann::json& j, const std::string& source,
   validate(c);
   return c;
 }
+
+namespace {
+// Canonical specs, then the patterns resolved against the model's modules: from here on the table
+// names modules explicitly (what config.toml, the metrics header and checkpoints record).
+void validate_modules(TrainConfig& c, const std::string& f) {
+  if (c.arith.modules.empty()) return;
+  for (auto& [pattern, spec] : c.arith.modules) {
+    try {
+      spec = arith::make_multiplier(spec)->spec();
+    } catch (const Error& e) {
+      throw Error("{}: arith.modules.{}: {}", f, pattern, e.what());
+    }
+  }
+  const ResolvedModules r = resolve_modules(c.arith.modules, gemm_module_names(c), f);
+  for (const auto& g : r.unmatched_globs)
+    fmt::print(stderr, "lmul: warning: {}: arith.modules: '{}' matches no module of this model (it has no effect)\n", f,
+               g);
+  c.arith.modules = r.specs;
+}
+}  // namespace
 
 void validate(TrainConfig& c) {
   const std::string& f = c.source.empty() ? std::string("config") : c.source;
@@ -248,6 +304,7 @@ void validate(TrainConfig& c) {
       throw Error("{}: arith.backward (same | exact | SPEC): {}", f, e.what());
     }
   }
+  validate_modules(c, f);
 }
 
 std::string to_toml(TrainConfig& c) {
@@ -256,6 +313,11 @@ std::string to_toml(TrainConfig& c) {
     toml::table& t = k.name.starts_with("arith.") ? arith : root;
     const std::string key = k.name.starts_with("arith.") ? k.name.substr(6) : k.name;
     std::visit([&](auto* p) { t.insert_or_assign(key, *p); }, k.value);
+  }
+  if (!c.arith.modules.empty()) {
+    toml::table modules;
+    for (const auto& [m, spec] : c.arith.modules) modules.insert_or_assign(m, spec);
+    arith.insert_or_assign("modules", modules);
   }
   root.insert_or_assign("arith", arith);
   std::ostringstream s;
@@ -270,6 +332,7 @@ nlohmann::ordered_json to_json(TrainConfig& c) {
     const std::string key = k.name.starts_with("arith.") ? k.name.substr(6) : k.name;
     std::visit([&](auto* p) { t[key] = *p; }, k.value);
   }
+  if (!c.arith.modules.empty()) a["modules"] = c.arith.modules;
   j["arith"] = a;
   return j;
 }

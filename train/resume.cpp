@@ -26,7 +26,9 @@ nlohmann::ordered_json resume_changes(const nlohmann::json& saved, const nlohman
           checkpoint, key, new_v.dump(), key, old_v.dump());
   }
   for (const auto& key : allowed) {  // a misspelt key would otherwise allow nothing, silently
-    const bool arith_key = key.rfind("arith.", 0) == 0 && now.contains("arith") && now["arith"].contains(key.substr(6));
+    const bool arith_key =
+        (key.rfind("arith.", 0) == 0 && now.contains("arith") && now["arith"].contains(key.substr(6))) ||
+        key == "arith.modules" || key.rfind("arith.modules.", 0) == 0;
     if (key != "all" && !arith_key && (!now.contains(key) || now[key].is_object()))
       throw Error("--allow-change {}: not a config key (e.g. arith.linear, learning_rate, dataset, or all)", key);
   }
@@ -40,13 +42,29 @@ nlohmann::ordered_json resume_changes(const nlohmann::json& saved, const nlohman
   };
   compare("", saved, now);
   if (now.contains("arith")) compare("arith.", saved.value("arith", nlohmann::json::object()), now["arith"]);
+  // [arith.modules]: one change per module whose spec differs (null: the module takes its site's).
+  {
+    const auto empty = nlohmann::json::object();
+    const auto& old_arith = saved.contains("arith") ? saved["arith"] : empty;
+    const nlohmann::json old_m = old_arith.is_object() ? old_arith.value("modules", empty) : empty;
+    const nlohmann::json new_m = now.contains("arith") ? nlohmann::json(now["arith"]).value("modules", empty) : empty;
+    for (const auto* side : {&old_m, &new_m})
+      for (const auto& item : side->items()) {
+        const std::string& m = item.key();
+        const auto a = old_m.contains(m) ? old_m[m] : nlohmann::json();
+        const auto b = new_m.contains(m) ? new_m[m] : nlohmann::json();
+        if (a != b) changes["arith.modules." + m] = {a, b};
+      }
+  }
   const bool allow_all = std::find(allowed.begin(), allowed.end(), "all") != allowed.end();
   for (const auto& item : changes.items()) {
     const std::string& key = item.key();  // not a structured binding: clang 14 cannot capture those
     const auto& v = item.value();
     const bool free = std::find_if(std::begin(kFreeResumeKeys), std::end(kFreeResumeKeys),
                                    [&](const char* k) { return key == k; }) != std::end(kFreeResumeKeys);
-    if (free || allow_all || std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
+    const bool whole_modules = key.rfind("arith.modules.", 0) == 0 &&
+                               std::find(allowed.begin(), allowed.end(), "arith.modules") != allowed.end();
+    if (free || allow_all || whole_modules || std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
     const std::string run_dir = std::filesystem::path(checkpoint).parent_path().parent_path().string();
     throw Error(
         "{}: cannot resume with {}={}: the run was trained with {}={} (continue it as it was with "

@@ -273,6 +273,7 @@ void announce(const Run& r) {
              r.model->num_params(false), r.model->num_params(), tokens_per_iter(c), omp_get_max_threads());
   fmt::print(stderr, "arith: linear={} attention={} head={} embedding={} backward={}\n", c.arith.linear,
              c.arith.attention, c.arith.head, c.arith.embedding, c.arith.backward);
+  for (const auto& [module, spec] : c.arith.modules) fmt::print(stderr, "arith: {}={}\n", module, spec);
 }
 
 // An evaluation step: both splits' losses into the metrics line, ckpt/latest (and best on a new best

@@ -105,6 +105,11 @@ bool is_exact_arith(const nlohmann::json& config) {
   if (!config.is_object() || !config.contains("arith") || !config["arith"].is_object()) return false;
   for (const auto& [site, spec] : config["arith"].items()) {
     if (site == "backward" && spec.is_string() && spec.get<std::string>() == "same") continue;
+    if (site == "modules" && spec.is_object()) {  // [arith.modules]: module → spec
+      for (const auto& [module, m] : spec.items())
+        if (!is_exact_spec(m)) return false;
+      continue;
+    }
     if (!is_exact_spec(spec)) return false;
   }
   return true;
@@ -123,6 +128,10 @@ std::string arith_label(const nlohmann::json& config) {
   for (const auto& [site, spec] : arith.items()) {
     bool known = site == "backward";
     for (auto s : kSites) known = known || site == s;
+    if (site == "modules" && spec.is_object()) {  // per-module specs, each named by its module
+      for (const auto& [module, m] : spec.items()) add(module, m);
+      continue;
+    }
     if (!known && !is_exact_spec(spec)) add(site, spec);
   }
   if (arith.contains("backward")) {
@@ -161,6 +170,11 @@ std::string arith_family(const nlohmann::json& config) {
   for (const auto& [site, spec] : arith.items()) {
     bool known = site == "backward";
     for (auto s : kSites) known = known || site == s;
+    if (site == "modules" && spec.is_object()) {
+      for (const auto& [module, m] : spec.items())
+        if (!is_exact_spec(m)) return family(m);
+      continue;
+    }
     if (!known && !is_exact_spec(spec)) return family(spec);
   }
   if (arith.contains("backward")) {

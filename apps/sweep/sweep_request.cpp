@@ -29,6 +29,8 @@ std::vector<std::string> split(const std::string& text, char sep) {
 
 // The words that may stand before '=' at the start of an entry's part.
 bool is_key_word(const std::string& w) {
+  // modules.PATTERN: one entry of [arith.modules] (a module name or * glob)
+  if (w.starts_with("modules.") && w.size() > 8) return true;
   return w == "all" || w == "backward" || std::ranges::find(kSites, w) != std::end(kSites);
 }
 
@@ -104,7 +106,7 @@ ArithEntry parse_arith_entry(const std::string& text, const std::string& site_te
       continue;
     }
     const std::string key = part.substr(0, eq);
-    if (key == "backward")
+    if (key == "backward" || key.starts_with("modules."))
       assign(key, spec);
     else
       for (const auto& site : parse_sites(key, where)) assign(site, spec);

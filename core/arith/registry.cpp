@@ -16,7 +16,7 @@ namespace lmul::arith {
 
 // The rows; each format's file defines its own.
 extern const FormatInfo exact_format, float_format, bf16_format, fp16_format, fp8_format, lmul_format, pot_format,
-    int_format, ternary_format;
+    int_format, ternary_format, dgq_format;
 
 namespace {
 
@@ -24,7 +24,7 @@ namespace {
 std::vector<FormatInfo>& table() {
   static std::vector<FormatInfo> rows = {
       exact_format, float_format, bf16_format, fp16_format,    fp8_format,
-      lmul_format,  pot_format,   int_format,  ternary_format,
+      lmul_format,  pot_format,   int_format,  ternary_format, dgq_format,
   };
   return rows;
 }

@@ -35,7 +35,12 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b, GemmSite& site)
   Tensor out(out_shape);
 
   Tensor xq = quantized(*site.forward, arith::Role::activation, x, N, Cin);
-  Tensor wq = quantized(*site.forward, arith::Role::weight, w, Cout, Cin);
+  Tensor wq;
+  try {
+    wq = quantized(*site.forward, arith::Role::weight, w, Cout, Cin);
+  } catch (const Error& e) {  // a format that cannot take this weight's shape (dgq's group size): name the site
+    throw Error("{}: {}", site.name, e.what());
+  }
   site.forward->gemm({false, true, N, Cout, Cin, xq.data(), Cin, wq.data(), Cin, out.data(), Cout, false});
   if (b.defined()) {
     const float* pb = b.data();
