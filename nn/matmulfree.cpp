@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "core/autograd.h"
 #include "core/error.h"
 #include "core/ops.h"
 
@@ -34,7 +35,29 @@ BitLinear::BitLinear(const std::string& name, int64_t in, int64_t out, const Gem
 
 // RMSNorm with the inner weight, then y = Q_a(x̂)·Q_w(W)ᵀ through the site (linear()'s STE:
 // dW from the quantised activations, dx from the quantised weights, fusedbitnet.py:470-510).
-Tensor BitLinear::forward(const Tensor& x) { return linear(rms_norm(x, norm_weight, eps), weight, Tensor(), site); }
+Tensor BitLinear::forward(const Tensor& x) {
+  Tensor y = rms_norm(x, norm_weight, eps);
+  if (!frozen_weight.defined() || grad_enabled()) return linear(y, weight, Tensor(), site);
+  // linear()'s forward with the weight quantised once: the same quantise and gemm calls.
+  const int64_t in = weight.size(1), out = weight.size(0), N = y.numel() / in;
+  Tensor yq(y.shape());
+  const float* a =
+      site.forward->quantize(arith::Role::activation, y.data(), N, in, in, yq.data()) ? yq.data() : y.data();
+  Shape s = y.shape();
+  s.back() = out;
+  Tensor o(s);
+  site.forward->gemm({false, true, N, out, in, a, in, frozen_weight.data(), in, o.data(), out, false});
+  return o;
+}
+
+void BitLinear::freeze() {
+  frozen_weight = Tensor(weight.shape());
+  if (!site.forward->quantize(arith::Role::weight, weight.data(), weight.size(0), weight.size(1), weight.size(1),
+                              frozen_weight.data()))
+    frozen_weight = weight;
+}
+
+void BitLinear::unfreeze() { frozen_weight = Tensor(); }
 
 // One HGRNBitBlock: attn_norm → HGRNBitAttention (MLGRU) → residual, mlp_norm → HGRNBitMLP → residual.
 struct MatMulFree::Layer {
@@ -162,7 +185,13 @@ class MatMulFreeStream final : public TokenStream {
  public:
   explicit MatMulFreeStream(MatMulFree& m) : m_(m), state_(m.layers_.size()) {
     for (Tensor& h : state_) h = Tensor::zeros({1, m.config_.n_embd});
+    for (BitLinear* b : m_.bit_linears()) b->freeze();
   }
+  ~MatMulFreeStream() override {
+    for (BitLinear* b : m_.bit_linears()) b->unfreeze();
+  }
+  MatMulFreeStream(const MatMulFreeStream&) = delete;
+  MatMulFreeStream& operator=(const MatMulFreeStream&) = delete;
   Tensor feed(std::span<const int32_t> ids) override {
     return m_.run(ids, 1, static_cast<int64_t>(ids.size()), {}, true, &state_).logits;
   }
@@ -174,12 +203,17 @@ class MatMulFreeStream final : public TokenStream {
 
 std::unique_ptr<TokenStream> MatMulFree::stream() { return std::make_unique<MatMulFreeStream>(*this); }
 
+std::vector<BitLinear*> MatMulFree::bit_linears() {
+  std::vector<BitLinear*> s;
+  for (auto& l : layers_)
+    for (BitLinear* p : {&l->i_proj, &l->f_proj, &l->g_proj, &l->o_proj, &l->gate_proj, &l->down_proj}) s.push_back(p);
+  s.push_back(lm_head_.get());
+  return s;
+}
+
 std::vector<GemmSite*> MatMulFree::gemm_sites() {
   std::vector<GemmSite*> s;
-  for (auto& l : layers_)
-    for (BitLinear* p : {&l->i_proj, &l->f_proj, &l->g_proj, &l->o_proj, &l->gate_proj, &l->down_proj})
-      s.push_back(&p->site);
-  s.push_back(&lm_head_->site);
+  for (BitLinear* b : bit_linears()) s.push_back(&b->site);
   return s;
 }
 

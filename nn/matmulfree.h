@@ -39,9 +39,14 @@ struct BitLinear {
   Tensor weight, norm_weight;
   GemmSite site;
   float eps;
+  // The weight as the forward arithmetic quantised it, held while a generation stream is alive
+  // (weights do not change then): each token then quantises only its activations.
+  Tensor frozen_weight;
   BitLinear(const std::string& name, int64_t in, int64_t out, const GemmSite::Specs& specs, uint64_t seed, float eps,
             Parameters& params);
   Tensor forward(const Tensor& x);
+  void freeze();    // quantise the weight once, for forward() without gradients
+  void unfreeze();  // back to quantising at every call
 };
 
 class MatMulFree final : public LanguageModel {
@@ -74,6 +79,7 @@ class MatMulFree final : public LanguageModel {
 
  private:
   friend class MatMulFreeStream;
+  std::vector<BitLinear*> bit_linears();
   // state: per layer, the recurrent state h (B, d) to start from and, on return, the state after
   // the last position; null: start from zeros and keep nothing.
   Output run(std::span<const int32_t> idx, int64_t B, int64_t T, std::span<const int32_t> targets,
