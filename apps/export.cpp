@@ -1,10 +1,11 @@
 // lmul export RUN_DIR|CKPT --out FILE.safetensors [--format SPEC]: inference weights, no optimizer
 // state. Without a format: F32 under nanoGPT's state_dict names, loadable by PyTorch
 // (load_state_dict(..., strict=False): lm_head.weight is omitted, it is tied to
-// transformer.wte.weight). With a format, every 2-D weight (the Linear layers and the wte/wpe
-// tables) is stored as codes (its format's codec, core/arith/export_codec.h) plus an F32 scale
-// tensor "<name>.scale"; the metadata "quant" (JSON) says, per tensor, its logical shape and the
-// format. Biases and LayerNorm parameters stay F32.
+// transformer.wte.weight); a MatMul-free run under the reference's names (HGRNBitForCausalLM, untied,
+// scripts/matmulfree_reference.py loads it with strict=True). With a format, every 2-D weight (the Linear layers and
+// the wte/wpe tables) is stored as codes (its format's codec, core/arith/export_codec.h) plus an F32 scale tensor
+// "<name>.scale"; the metadata "quant" (JSON) says, per tensor, its logical shape and the format. Biases and LayerNorm
+// parameters stay F32.
 #include <cstring>
 #include <filesystem>
 #include <memory>
@@ -48,7 +49,8 @@ void add_export(CLI::App& app) {
     size_t f32_bytes = 0;
     for (auto& p : model.parameters()) {
       f32_bytes += static_cast<size_t>(p.value.numel()) * sizeof(float);
-      if (!format || p.value.shape().size() != 2) {
+      // Only weights (2-D, decayed) are packed: the MatMul-free LM's lower_bounds table is 2-D but a gate.
+      if (!format || p.value.shape().size() != 2 || !p.decay) {
         t.push_back(f32_tensor(p.name, p.value.shape(), p.value.values()));
         continue;
       }
@@ -61,8 +63,8 @@ void add_export(CLI::App& app) {
     std::map<std::string, std::string> m = {{"format", train::kExportFormat},
                                             {"version", "1"},
                                             {"step", std::to_string(run.step)},
-                                            {"config", run.stored_config.dump()},
-                                            {"tied", "lm_head.weight=transformer.wte.weight"}};
+                                            {"config", run.stored_config.dump()}};
+    if (run.config.model == "gpt") m["tied"] = "lm_head.weight=transformer.wte.weight";
     if (format) {
       m["quant"] = format->spec();
       m["quant_tensors"] = quant.dump();

@@ -3,6 +3,8 @@
 // (multiply) takes a prompt of its own tokens ("123*456=") and by default generates the 2n answer
 // digits, greedily unless --temperature/--top-k say otherwise. --integer-only samples from the
 // integer-only model with the calibration `lmul eval RUN --integer-only` saved (train/integer_only.h).
+// A model that carries its state (the MatMul-free LM's recurrence) is fed the prompt once and then one
+// token per step, beyond block_size too; the GPT re-runs its last block_size tokens per step.
 #include <algorithm>
 #include <cstdio>
 #include <memory>
@@ -82,10 +84,17 @@ void add_sample(CLI::App& app) {
     for (int64_t s = 0; s < a->num_samples; ++s) {
       std::vector<int32_t> ids = start;
       fmt::print("{}", a->prompt);
+      // A recurrent model carries its state (each token costs the same); the GPT re-runs its window.
+      std::unique_ptr<nn::TokenStream> stream = model.stream();
       for (int64_t k = 0; k < a->max_new_tokens; ++k) {
-        const int64_t T = std::min<int64_t>(static_cast<int64_t>(ids.size()), model.block_size());
-        std::span<const int32_t> ctx(ids.data() + ids.size() - static_cast<size_t>(T), static_cast<size_t>(T));
-        Tensor logits = model.forward(ctx, 1, T, {}, rng, true).logits;  // (1,1,V)
+        Tensor logits;  // (1,1,V)
+        if (stream) {
+          logits = stream->feed(k == 0 ? std::span<const int32_t>(ids) : std::span<const int32_t>(&ids.back(), 1));
+        } else {
+          const int64_t T = std::min<int64_t>(static_cast<int64_t>(ids.size()), model.block_size());
+          std::span<const int32_t> ctx(ids.data() + ids.size() - static_cast<size_t>(T), static_cast<size_t>(T));
+          logits = model.forward(ctx, 1, T, {}, rng, true).logits;
+        }
         const int32_t next =
             nn::sample_next({logits.data(), static_cast<size_t>(model.vocab_size())}, a->sampling, rng);
         ids.push_back(next);

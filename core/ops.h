@@ -19,6 +19,7 @@ Tensor gather_rows(const Tensor& table, std::span<const int32_t> idx);
 
 Tensor add(const Tensor& a, const Tensor& b);  // same shapes
 Tensor mul(const Tensor& a, const Tensor& b);  // elementwise, same shapes
+Tensor one_minus(const Tensor& x);             // 1 − x, elementwise
 Tensor sum(const Tensor& x);                   // → one element
 Tensor mean(const Tensor& x);                  // → one element
 
@@ -58,6 +59,22 @@ Tensor gelu(const Tensor& x, bool tanh_approximation = false);
 
 // ReLU: max(x, 0); gradient 0 at x = 0 (torch.relu).
 Tensor relu(const Tensor& x);
+
+// The MatMul-free LM's ops (ridgerchu/matmulfreellm, ../shared/research/matmulfree_spec.md).
+// Logistic sigmoid σ(x) and SiLU x·σ(x).
+Tensor sigmoid(const Tensor& x);
+Tensor silu(const Tensor& x);
+// x (..., 2I) → silu(x[..., :I])·x[..., I:] (the GLU of the fused gate_proj, chunk(2, -1)).
+Tensor swiglu(const Tensor& x);
+// RMSNorm over the last dimension: x/√(mean(x²) + eps)·weight, no bias.
+Tensor rms_norm(const Tensor& x, const Tensor& weight, float eps);
+// h_t = f_t ⊙ h_{t−1} + c_t over T for f, c (B,T,C), starting from h0 (B,C) or zeros if undefined.
+// Backward runs through time. h_last, if given, receives h at t = T−1 (B,C), without gradient.
+Tensor linear_recurrence(const Tensor& f, const Tensor& c, const Tensor& h0 = Tensor(), Tensor* h_last = nullptr);
+// HGRN's lower bounds from the trainable table p (L,d): lb = cumsum(softmax over L) − first row.
+Tensor lower_bounds(const Tensor& p);
+// gate (..., d) floored by row `layer` of lb (L,d): lb_l + (1 − lb_l)·gate.
+Tensor forget_gate(const Tensor& gate, const Tensor& lb, int64_t layer);
 
 // Inverted dropout: keep with probability 1-p, scale kept values by 1/(1-p). Identity when p == 0.
 // The mask is drawn from rng (counter-based: independent of the thread count) and redrawn, not

@@ -3,6 +3,7 @@
 // architecture (another token mixer, another block) implements it too and trains unchanged.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -12,6 +13,16 @@
 #include "core/tensor.h"
 
 namespace lmul::nn {
+
+// Generation that carries the model's state from call to call instead of re-running the prefix
+// (a recurrent model's O(1) cost per token). No gradient is recorded.
+class TokenStream {
+ public:
+  virtual ~TokenStream() = default;
+  // Feeds the next ids (the prompt, then one sampled id at a time); returns the logits (1,1,V) of
+  // the position after the last id fed.
+  virtual Tensor feed(std::span<const int32_t> ids) = 0;
+};
 
 class LanguageModel {
  public:
@@ -41,6 +52,10 @@ class LanguageModel {
   virtual int64_t vocab_size() const = 0;  // logits per position
   // Number of parameters; non_embedding subtracts what the model's convention leaves out (nanoGPT: wpe).
   virtual int64_t num_params(bool non_embedding = true) const = 0;
+
+  // A stream for generation when the model can carry its state; nullptr: the caller re-runs the
+  // last block_size() tokens for every new token (the GPT here keeps no KV cache).
+  virtual std::unique_ptr<TokenStream> stream() { return nullptr; }
 };
 
 }  // namespace lmul::nn

@@ -116,6 +116,25 @@ TEST_SUITE("ckpt") {
     check_resume_bit_identical({"dataset=multiply:digits=2", "block_size=9", "activation=relu", "dropout=0"}, 11);
   }
 
+  TEST_CASE("resuming a MatMul-free run with ternary BitLinear continues bit for bit") {
+    // n_head=12 puts back the default the base list changed: a MatMul-free config takes no GPT keys.
+    check_resume_bit_identical({"model=matmulfree", "n_head=12", "arith.linear=ternary", "arith.head=ternary"}, 11);
+  }
+
+  TEST_CASE("resuming a GPT checkpoint as a MatMul-free model is refused in one line") {
+    TempDir d;
+    run(d, "r", {"max_iters=4"});
+    std::string msg;
+    try {
+      run(d, "r", {"init_from=resume", "model=matmulfree", "n_head=12"});
+    } catch (const Error& e) {
+      msg = e.what();
+    }
+    CHECK(msg.find("cannot resume with model=\"matmulfree\": the checkpoint was trained with model=\"gpt\"") !=
+          std::string::npos);
+    CHECK(msg.find('\n') == std::string::npos);
+  }
+
   TEST_CASE("resume refuses a changed model-shape key, naming the key, old and new value") {
     TempDir d;
     run(d, "r", {"max_iters=4"});

@@ -51,6 +51,18 @@ TEST_SUITE("compare") {
     CHECK(report::arith_label(nlohmann::json::object()) == "(arith unknown)");
   }
 
+  TEST_CASE("a MatMul-free run's label names its architecture, and it is never the exact reference") {
+    auto cfg = test::run_config("exact");
+    cfg["model"] = "gpt";
+    CHECK(report::arith_label(cfg) == "exact");
+    CHECK(report::is_exact_arith(cfg));
+    cfg["model"] = "matmulfree";
+    CHECK(report::arith_label(cfg) == "matmulfree: exact");
+    CHECK_FALSE(report::is_exact_arith(cfg));
+    cfg["arith"]["linear"] = "mystery:x=1";
+    CHECK(report::arith_label(cfg) == "matmulfree: linear=mystery:x=1");
+  }
+
   TEST_CASE("an L-Mul label starts with its mantissa width whether or not defaults are dropped") {
     // Before the lmul format is registered the spec is shown as written; after, defaults go.
     const auto label = report::arith_label(test::run_config("lmul:m=4,variant=bits,round=rne"));

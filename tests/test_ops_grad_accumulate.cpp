@@ -132,6 +132,16 @@ TEST_SUITE("ops.grad") {
          }},
         {"cross_entropy", {{4, 5}}, [&](const auto& in) { return cross_entropy(in[0], targets); }},
         {"matmul", {{3, 4}, {4, 2}}, [&](const auto& in) { return matmul(in[0], in[1], exact); }},
+        {"one_minus", {{7}}, [](const auto& in) { return one_minus(in[0]); }},
+        {"sigmoid", {{20}}, [](const auto& in) { return sigmoid(in[0]); }},
+        {"silu", {{20}}, [](const auto& in) { return silu(in[0]); }},
+        {"swiglu", {{3, 8}}, [](const auto& in) { return swiglu(in[0]); }},
+        {"rms_norm", {{4, 6}, {6}}, [](const auto& in) { return rms_norm(in[0], in[1], 1e-6f); }},
+        {"linear_recurrence",
+         {{2, 4, 3}, {2, 4, 3}, {2, 3}},
+         [](const auto& in) { return linear_recurrence(in[0], in[1], in[2]); }},
+        {"lower_bounds", {{3, 4}}, [](const auto& in) { return lower_bounds(in[0]); }},
+        {"forget_gate", {{5, 4}, {3, 4}}, [](const auto& in) { return forget_gate(in[0], in[1], 2); }},
     };
     for (GemmSite* site : {&exact, &int4_same, &fp8_same, &int4_exact, &int4_e5m2}) {
       const std::string arith =

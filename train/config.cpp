@@ -37,7 +37,9 @@ std::vector<ConfigKey> config_keys(TrainConfig& c) {
       {"gradient_accumulation_steps", &c.gradient_accumulation_steps, 1, 1e6, "", "micro-batches per optimizer step"},
       {"batch_size", &c.batch_size, 1, 1e6, "", "sequences per micro-batch"},
       {"block_size", &c.block_size, 1, 1e6, "", "context length T"},
-      {"n_layer", &c.n_layer, 1, 1000, "", "transformer blocks"},
+      {"model", &c.model, 0, 0, "gpt|matmulfree",
+       "architecture: nanoGPT's GPT, or the MatMul-free LM (ternary BitLinear + MLGRU, arXiv 2406.02528)"},
+      {"n_layer", &c.n_layer, 1, 1000, "", "blocks"},
       {"n_head", &c.n_head, 1, 1000, "", "attention heads (must divide n_embd)"},
       {"n_embd", &c.n_embd, 1, 1e6, "", "embedding width C"},
       {"vocab_size", &c.vocab_size, 0, 1e7, "", "vocabulary (0: the dataset's; larger pads like nanoGPT's 50304)"},
@@ -46,6 +48,10 @@ std::vector<ConfigKey> config_keys(TrainConfig& c) {
       {"gelu", &c.gelu, 0, 0, "exact|tanh", "GELU form: exact erf (nn.GELU) or tanh approximation"},
       {"activation", &c.activation, 0, 0, "gelu|relu",
        "MLP activation (relu: the multiplication-task paper's model; gelu takes the form in gelu)"},
+      {"intermediate_size", &c.intermediate_size, 0, 1e7, "",
+       "matmulfree: GLU width I (0: the reference's rule 256*ceil(int(8*n_embd/3)/256))"},
+      {"use_lower_bound", &c.use_lower_bound, 0, 0, "", "matmulfree: HGRN's learned lower bound on the forget gate"},
+      {"rms_norm_eps", &c.rms_norm_eps, 1e-12, 1, "", "matmulfree: eps of every RMSNorm (BitLinear's too)"},
       {"learning_rate", &c.learning_rate, 0, 10, "", "peak learning rate"},
       {"max_iters", &c.max_iters, 0, kBig, "", "optimizer steps"},
       {"weight_decay", &c.weight_decay, 0, 10, "", "AdamW decoupled weight decay (≥2-D weights only)"},
@@ -260,6 +266,46 @@ void validate_modules(TrainConfig& c, const std::string& f) {
                g);
   c.arith.modules = r.specs;
 }
+
+// Keys of one architecture given to the other: a config that sets them means something the model
+// will not do. A key counts as given when its value differs from the default (a resolved config
+// lists every key with its default).
+void check_architecture_keys(TrainConfig& c, const std::string& f) {
+  const TrainConfig d;
+  if (c.model == "matmulfree") {
+    auto refuse = [&](const char* key, bool changed, const std::string& value) {
+      if (changed)
+        throw Error("{}: {}={} is a GPT key; model='matmulfree' has no such part (remove it, or set model='gpt')", f,
+                    key, value);
+    };
+    refuse("n_head", c.n_head != d.n_head, std::to_string(c.n_head));
+    refuse("dropout", c.dropout != d.dropout, fmt::format("{}", c.dropout));
+    refuse("bias", c.bias != d.bias, c.bias ? "true" : "false");
+    refuse("gelu", c.gelu != d.gelu, "'" + c.gelu + "'");
+    refuse("activation", c.activation != d.activation, "'" + c.activation + "'");
+    // The arithmetic of sites this architecture does not have: it cannot honour them.
+    if (c.arith.attention != "exact")
+      throw Error(
+          "{}: arith.attention='{}': model='matmulfree' has no attention products (its token mixer is an "
+          "element-wise recurrence); remove the key",
+          f, c.arith.attention);
+    if (c.arith.embedding != "exact")
+      throw Error(
+          "{}: arith.embedding='{}': model='matmulfree' keeps its embedding table fp32 as the reference does; "
+          "remove the key",
+          f, c.arith.embedding);
+  } else {
+    auto refuse = [&](const char* key, bool changed, const std::string& value) {
+      if (changed)
+        throw Error(
+            "{}: {}={} is a MatMul-free key; model='gpt' does not use it (remove it, or set model='matmulfree')", f,
+            key, value);
+    };
+    refuse("intermediate_size", c.intermediate_size != d.intermediate_size, std::to_string(c.intermediate_size));
+    refuse("use_lower_bound", c.use_lower_bound != d.use_lower_bound, c.use_lower_bound ? "true" : "false");
+    refuse("rms_norm_eps", c.rms_norm_eps != d.rms_norm_eps, fmt::format("{}", c.rms_norm_eps));
+  }
+}
 }  // namespace
 
 void validate(TrainConfig& c) {
@@ -280,7 +326,8 @@ void validate(TrainConfig& c) {
         },
         k.value);
   }
-  if (c.n_embd % c.n_head != 0)
+  check_architecture_keys(c, f);
+  if (c.model == "gpt" && c.n_embd % c.n_head != 0)
     throw Error("{}: n_embd={} is not divisible by n_head={} (choose n_head dividing n_embd)", f, c.n_embd, c.n_head);
   if (c.decay_lr && c.lr_decay_iters <= c.warmup_iters)
     throw Error("{}: lr_decay_iters={} must be greater than warmup_iters={} (or set decay_lr=false)", f,
@@ -348,6 +395,18 @@ nn::GPTConfig model_config(const TrainConfig& c, int64_t vocab_size) {
   m.bias = c.bias;
   m.gelu_tanh = c.gelu == "tanh";
   m.relu = c.activation == "relu";
+  return m;
+}
+
+nn::MatMulFreeConfig matmulfree_config(const TrainConfig& c, int64_t vocab_size) {
+  nn::MatMulFreeConfig m;
+  m.block_size = c.block_size;
+  m.vocab_size = vocab_size;
+  m.n_layer = c.n_layer;
+  m.n_embd = c.n_embd;
+  m.intermediate_size = c.intermediate_size;
+  m.use_lower_bound = c.use_lower_bound;
+  m.rms_norm_eps = static_cast<float>(c.rms_norm_eps);
   return m;
 }
 

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "nn/config.h"
+#include "nn/matmulfree.h"
 
 namespace lmul::train {
 
@@ -29,12 +30,17 @@ struct TrainConfig {
   int64_t batch_size = 12;
   int64_t block_size = 1024;
   // model
+  std::string model = "gpt";  // gpt | matmulfree (nn/matmulfree.h)
   int64_t n_layer = 12, n_head = 12, n_embd = 768;
   int64_t vocab_size = 0;  // 0: the dataset's vocabulary (meta.json)
   double dropout = 0.0;
   bool bias = false;
   std::string gelu = "exact";       // exact | tanh
   std::string activation = "gelu";  // gelu | relu (MLP activation)
+  // model = "matmulfree" only (the reference's names: matmulfreellm configuration_hgrn_bit.py)
+  int64_t intermediate_size = 0;  // 0: the reference's rule 256·⌈⌊8·n_embd/3⌋/256⌉
+  bool use_lower_bound = true;
+  double rms_norm_eps = 1e-6;
   // AdamW and schedule
   double learning_rate = 6e-4;
   int64_t max_iters = 600000;
@@ -76,5 +82,6 @@ std::string to_toml(TrainConfig& c);
 nlohmann::ordered_json to_json(TrainConfig& c);
 
 nn::GPTConfig model_config(const TrainConfig& c, int64_t vocab_size);
+nn::MatMulFreeConfig matmulfree_config(const TrainConfig& c, int64_t vocab_size);
 
 }  // namespace lmul::train

@@ -11,13 +11,17 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "train/config.h"
 
 namespace lmul::train {
 
 nlohmann::ordered_json resume_changes(const nlohmann::json& saved, const nlohmann::ordered_json& now,
                                       const std::string& checkpoint, const std::vector<std::string>& allowed) {
+  // A key the checkpoint predates (e.g. model, added with the second architecture) had its default.
+  TrainConfig defaults;
+  const nlohmann::json default_json = to_json(defaults);
   for (const char* key : kShapeKeys) {
-    const auto old_v = saved.contains(key) ? saved[key] : nlohmann::json();
+    const auto old_v = saved.contains(key) ? saved[key] : default_json.value(key, nlohmann::json());
     const auto new_v = now.contains(key) ? nlohmann::json(now[key]) : nlohmann::json();
     if (old_v != new_v)
       throw Error(
@@ -36,7 +40,9 @@ nlohmann::ordered_json resume_changes(const nlohmann::json& saved, const nlohman
   auto compare = [&](const std::string& prefix, const nlohmann::json& a, const nlohmann::ordered_json& b) {
     for (const auto& [k, v] : b.items()) {
       if (v.is_object() || k == "out_dir" || k == "init_from") continue;
-      const auto old_v = a.contains(k) ? a[k] : nlohmann::json();
+      const auto old_v = a.contains(k)    ? a[k]
+                         : prefix.empty() ? default_json.value(k, nlohmann::json())
+                                          : nlohmann::json();
       if (old_v != nlohmann::json(v)) changes[prefix + k] = {old_v, v};
     }
   };

@@ -9,7 +9,8 @@
 namespace lmul::train {
 
 // Keys that fix the model's shape: changing one on resume is an error.
-inline constexpr const char* kShapeKeys[] = {"n_layer", "n_head", "n_embd", "block_size", "vocab_size", "bias"};
+inline constexpr const char* kShapeKeys[] = {
+    "model", "n_layer", "n_head", "n_embd", "block_size", "vocab_size", "bias", "intermediate_size", "use_lower_bound"};
 
 // Keys that may change on resume without changing what the run computes: how long it runs, how
 // often it evaluates, logs and saves, and on how many threads. Every other key (the arithmetic,

@@ -103,6 +103,9 @@ std::string short_spec(std::string_view spec) {
 
 bool is_exact_arith(const nlohmann::json& config) {
   if (!config.is_object() || !config.contains("arith") || !config["arith"].is_object()) return false;
+  // The reference row is the fp32 GPT: another architecture is compared against it, not made it.
+  if (const auto m = config.find("model"); m != config.end() && m->is_string() && m->get<std::string>() != "gpt")
+    return false;
   for (const auto& [site, spec] : config["arith"].items()) {
     if (site == "backward" && spec.is_string() && spec.get<std::string>() == "same") continue;
     if (site == "modules" && spec.is_object()) {  // [arith.modules]: module → spec
@@ -140,7 +143,12 @@ std::string arith_label(const nlohmann::json& config) {
     // backward=exact under an all-exact forward is still all exact: nothing to say.
     if (!same && !(label.empty() && is_exact_spec(bwd))) add("backward", bwd);
   }
-  return label.empty() ? "exact" : label;
+  if (label.empty()) label = "exact";
+  // A second architecture is part of what a run is: its runs never group with the GPT's, and the
+  // table says which model each row trained (nanoGPT's GPT stays unprefixed).
+  if (const auto m = config.find("model"); m != config.end() && m->is_string() && m->get<std::string>() != "gpt")
+    label = m->get<std::string>() + ": " + label;
+  return label;
 }
 
 std::string spec_family(std::string_view spec) {

@@ -1,4 +1,4 @@
-// Elementwise add (the residual stream) and multiply.
+// Elementwise add (the residual stream), multiply, and 1 − x (the MLGRU's input gate 1 − f).
 #include "core/autograd.h"
 #include "core/error.h"
 #include "core/ops.h"
@@ -58,6 +58,24 @@ Tensor mul(const Tensor& a, const Tensor& b) {
 #pragma omp parallel for schedule(static)
         for (int64_t i = 0; i < n; ++i) g[i] += d[i] * pa[i];
       }
+    });
+  }
+  return out;
+}
+
+Tensor one_minus(const Tensor& x) {
+  Tensor out(x.shape());
+  const int64_t n = x.numel();
+  const float* px = x.data();
+  float* po = out.data();
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < n; ++i) po[i] = 1.0f - px[i];
+  if (needs_grad({&x})) {
+    record(out, [out = out.shared(), x, n] {
+      const float* d = out->grad->data();
+      float* g = x.grad();
+#pragma omp parallel for schedule(static)
+      for (int64_t i = 0; i < n; ++i) g[i] -= d[i];
     });
   }
   return out;
