@@ -78,6 +78,15 @@ const std::vector<Row> kRows = {
     {"train {w}/missing --resume", "{w}/missing"},
     {"train {w}/dir --resume", "{w}/dir"},
     {"train {w}/run --resume --allow-change nosuchkey", "nosuchkey"},
+    // train: fine-tuning from a run (init_from = RUN_DIR) and quantisation-aware training (qat)
+    {"train {w}/cfg.toml --set init_from={w}/missing", "init_from='{w}/missing'"},
+    {"train {w}/cfg.toml --set init_from={w}/dir", "{w}/dir/ckpt/latest.safetensors"},
+    {"train {w}/cfg.toml --set init_from={w}/garbage.safetensors", "{w}/garbage.safetensors"},
+    {"train {w}/cfg.toml --set init_from={w}/run --set n_embd=32", "n_embd=32"},
+    {"train {w}/cfg.toml --set qat=true", "init_from"},
+    {"train {w}/cfg.toml --set qat=maybe", "qat"},
+    {"train {w}/cfg.toml --set init_from={w}/run --set qat=true --set dropout=0.1", "dropout"},
+    {"train {w}/cfg.toml --set init_from={w}/run --set qat=true --set arith.linear=int:b=8", "arith"},
     // sample
     {"sample", "target"},
     {"sample {w}/missing", "{w}/missing"},
