@@ -31,8 +31,8 @@ Tensor straight_through(const Tensor& fp32, const std::vector<I>& q, float scale
 
 }  // namespace
 
-FakeQuantGPT::FakeQuantGPT(std::unique_ptr<nn::GPT> model, ActivationScales scales, std::string source)
-    : model_(std::move(model)), scales_(std::move(scales)), source_(std::move(source)) {
+FakeQuantGPT::FakeQuantGPT(std::unique_ptr<nn::GPT> model, ActivationScales scales, std::string source, int weight_bits)
+    : model_(std::move(model)), scales_(std::move(scales)), source_(std::move(source)), weight_bits_(weight_bits) {
   const nn::GPTConfig& c = model_->config();
   if (c.dropout != 0.0f)
     throw Error("{}: quantisation-aware training runs the integer graph, which has no dropout: set dropout = 0",
@@ -45,7 +45,7 @@ void FakeQuantGPT::init(Rng&) {
   throw Error("quantisation-aware training fine-tunes trained weights; it cannot initialise a model");
 }
 
-IntegerGPT FakeQuantGPT::quantised() const { return quantise_gpt(*model_, scales_, source_); }
+IntegerGPT FakeQuantGPT::quantised() const { return quantise_gpt(*model_, scales_, source_, weight_bits_); }
 
 FakeQuantGPT::Output FakeQuantGPT::forward(std::span<const int32_t> idx, int64_t B, int64_t T,
                                            std::span<const int32_t> targets, Rng&, bool last_position_only) {

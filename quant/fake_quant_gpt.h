@@ -34,7 +34,7 @@ class FakeQuantGPT final : public nn::LanguageModel {
  public:
   // source names the scales in quantise_gpt's messages. Throws lmul::Error for a model with
   // dropout (the integer graph has none) or scales for another number of layers.
-  FakeQuantGPT(std::unique_ptr<nn::GPT> model, ActivationScales scales, std::string source);
+  FakeQuantGPT(std::unique_ptr<nn::GPT> model, ActivationScales scales, std::string source, int weight_bits = 8);
 
   void init(Rng&) override;  // throws: fine-tuning starts from trained weights
   // Training forwards take whole sequences (last_position_only with gradients on: lmul::Error).
@@ -59,6 +59,7 @@ class FakeQuantGPT final : public nn::LanguageModel {
   std::unique_ptr<nn::GPT> model_;
   ActivationScales scales_;
   std::string source_;
+  int weight_bits_;                                // of the Linear layers (quantise_gpt)
   GemmSite site_ = GemmSite::exact("fake-quant");  // outlives the tape: the backward closures hold it
 };
 

@@ -87,6 +87,7 @@ const std::vector<Row> kRows = {
     {"train {w}/cfg.toml --set qat=maybe", "qat"},
     {"train {w}/cfg.toml --set init_from={w}/run --set qat=true --set dropout=0.1", "dropout"},
     {"train {w}/cfg.toml --set init_from={w}/run --set qat=true --set arith.linear=int:b=8", "arith"},
+    {"train {w}/cfg.toml --set int_weight_bits=9", "int_weight_bits=9"},
     // sample
     {"sample", "target"},
     {"sample {w}/missing", "{w}/missing"},
@@ -107,6 +108,7 @@ const std::vector<Row> kRows = {
     {"eval {w}/empty.safetensors", "{w}/empty.safetensors"},
     {"eval {w}/locked.safetensors", "{w}/locked.safetensors", "", true},
     {"eval {w}/run --split test", "test"},
+    {"eval {w}/run --integer-only --set int_weight_bits=1", "int_weight_bits=1"},
     {"eval {w}/run --iters 0", "iters"},
     {"eval {w}/run --batch-size x", "x"},
     {"eval {w}/run --set arith.linear=bogus", "bogus"},

@@ -244,3 +244,33 @@ TEST_SUITE("integer.qat.run") {
     CHECK(again["loss"].get<double>() == logged);
   }
 }
+
+TEST_SUITE("integer.qat") {
+  TEST_CASE("W4A8: the Linear weights take 4 bits (±7, every row reaching 7), the tables 8; fake-quant equal too") {
+    auto gpt = tiny_gpt(false);
+    const ActivationScales s = calibrate_on_random(*gpt);
+    const IntegerGPT w8 = quantise_gpt(*gpt, s, "test"), w4 = quantise_gpt(*gpt, s, "test", 4);
+    for (const IntBlock& k : w4.blocks)
+      for (const IntLinear* L : {&k.c_attn, &k.attn_proj, &k.c_fc, &k.mlp_proj})
+        for (int64_t o = 0; o < L->out; ++o) {
+          int amax = 0;
+          for (int64_t i = 0; i < L->in; ++i) amax = std::max(amax, std::abs(int{L->weight[o * L->in + i]}));
+          REQUIRE(amax == 7);
+        }
+    CHECK(w4.wte == w8.wte);
+    CHECK(w4.blocks[0].c_fc.weight != w8.blocks[0].c_fc.weight);
+    CHECK_THROWS_AS(quantise_gpt(*gpt, s, "test", 9), Error);
+
+    IntegerOnlyModel integer(w4);
+    FakeQuantGPT fq(std::move(gpt), s, "test", 4);
+    const auto idx = random_ids(2 * 16, 12), targets = random_ids(2 * 16, 13);
+    Rng rng(1);
+    float want = 0;
+    {
+      NoGrad ng;
+      want = integer.forward(idx, 2, 16, targets, rng).loss.item();
+    }
+    CHECK(fq.forward(idx, 2, 16, targets, rng).loss.item() == want);
+    clear_tape();
+  }
+}

@@ -29,6 +29,8 @@ std::vector<ConfigKey> config_keys(TrainConfig& c) {
       {"qat", &c.qat, 0, 0, "",
        "quantisation-aware fine-tuning: the forward is the integer-only graph, gradients straight through (needs "
        "init_from = RUN_DIR)"},
+      {"int_weight_bits", &c.int_weight_bits, 2, 8, "",
+       "bits of the integer-only GPT's Linear weights (--integer-only, qat): 8 = W8A8, 4 = W4A8"},
       {"eval_interval", &c.eval_interval, 1, kBig, "", "iterations between evaluations"},
       {"log_interval", &c.log_interval, 1, kBig, "", "iterations between metrics lines"},
       {"eval_iters", &c.eval_iters, 1, kBig, "", "batches averaged per split at each evaluation"},

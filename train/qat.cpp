@@ -59,7 +59,8 @@ std::unique_ptr<nn::LanguageModel> make_qat_model(std::unique_ptr<nn::LanguageMo
                         {"momentum", fmt::format("{}", quant::kRangeMomentum)},
                         {"qat", "frozen for quantisation-aware training"}});
   }
-  auto fq = std::make_unique<quant::FakeQuantGPT>(std::move(gpt), std::move(scales), path);
+  auto fq = std::make_unique<quant::FakeQuantGPT>(std::move(gpt), std::move(scales), path,
+                                                  static_cast<int>(c.int_weight_bits));
   fq->quantised();  // fails now, in one line, if the integer graph cannot represent the weights
   return fq;
 }
