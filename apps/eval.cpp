@@ -114,6 +114,7 @@ double eval_one(const EvalArgs& a, const std::string& target) {
     if (run.exported) j["weights"] = run.export_format.empty() ? "F32" : run.export_format;
     if (!accuracy.is_null()) j["accuracy"] = accuracy;
     if (integer) j["integer_only"] = {{"calibration", integer->calibration}, {"calib_batches", integer->calib_batches}};
+    if (integer && c.int_weight_bits != 8) j["integer_only"]["weight_bits"] = c.int_weight_bits;
     fmt::print("{}\n", j.dump());
     return loss;
   }
@@ -126,8 +127,9 @@ double eval_one(const EvalArgs& a, const std::string& target) {
     ar += fmt::format("{}{}={}", ar.empty() ? "" : ", ", k, v.get<std::string>());
   }
   if (integer)
-    ar = fmt::format("integer-only, scales {} from {} training batches{}", integer->calibration, integer->calib_batches,
-                     integer->calibrated_now ? ", calibrated now" : "");
+    ar = fmt::format("integer-only{}, scales {} from {} training batches{}",
+                     c.int_weight_bits != 8 ? fmt::format(" W{}A8", c.int_weight_bits) : "", integer->calibration,
+                     integer->calib_batches, integer->calibrated_now ? ", calibrated now" : "");
   const std::string weights =
       run.exported && !run.export_format.empty() ? fmt::format(", weights decoded from {}", run.export_format) : "";
   fmt::print("{} loss{} {:.4f} (arith: {}{}){}\n", a.split, a.last_token ? " (last token)" : "", loss, ar, weights,

@@ -72,7 +72,8 @@ void add_sample(CLI::App& app) {
         fmt::print(stderr, "{}: the product is written units first (least-significant digit first)\n", c.dataset);
     }
     if (a->integer_only)
-      fmt::print(stderr, "sampling {} (step {}) integer-only, scales {}\n", run.checkpoint, run.step, calibration);
+      fmt::print(stderr, "sampling {} (step {}) integer-only{}, scales {}\n", run.checkpoint, run.step,
+                 c.int_weight_bits != 8 ? fmt::format(" W{}A8", c.int_weight_bits) : "", calibration);
     else
       fmt::print(stderr, "sampling {} (step {}) under arith: linear={} attention={} head={} embedding={}\n",
                  run.checkpoint, run.step, c.arith.linear, c.arith.attention, c.arith.head, c.arith.embedding);

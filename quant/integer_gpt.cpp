@@ -73,7 +73,7 @@ void residual_add(const IntLinear& L, const std::vector<int8_t>& in, int64_t row
 }  // namespace
 
 std::vector<int32_t> integer_forward(const IntegerGPT& m, std::span<const int32_t> idx, int64_t B, int64_t T,
-                                     bool last_position_only) {
+                                     bool last_position_only, IntegerTrace* trace) {
   if (T < 1 || T > m.block_size)
     throw Error("cannot forward a sequence of length {}: block_size is {}", T, m.block_size);
   LMUL_ASSERT(static_cast<int64_t>(idx.size()) == B * T);
@@ -90,9 +90,15 @@ std::vector<int32_t> integer_forward(const IntegerGPT& m, std::span<const int32_
           m.wte[id * C + c], m.wte_requant[id], m.wpe[t * C + c], m.wpe_requant[t], m.residual_bits));
   }
 
+  if (trace) {
+    trace->embed = x;
+    trace->layers.clear();
+  }
   std::vector<int8_t> a, qkv, att(static_cast<size_t>(N * C)), f;
   std::vector<int32_t> acc;
   for (const IntBlock& k : m.blocks) {
+    IntegerTrace::Layer* t = nullptr;
+    if (trace) t = &trace->layers.emplace_back();
     layer_norm(k.ln_1, x, N, C, a);
     linear_int8(k.c_attn, a, N, acc, qkv);
 #pragma omp parallel for collapse(2) schedule(static)
@@ -102,9 +108,11 @@ std::vector<int32_t> integer_forward(const IntegerGPT& m, std::span<const int32_
         integer::int_attention_head(k.attn, T, hs, q, q + C, q + 2 * C, 3 * C, att.data() + b * T * C + h * hs, C);
       }
     residual_add(k.attn_proj, att, N, k.resid_attn, static_cast<int>(m.residual_bits), acc, x);
+    if (t) t->ln_1 = a, t->qkv = qkv, t->attn = att, t->res_attn = x;
 
     layer_norm(k.ln_2, x, N, C, a);
     linear_int8(k.c_fc, a, N, acc, f);
+    if (t) t->ln_2 = a, t->fc = f;
     if (m.relu) {
       for (int8_t& v : f) v = std::max<int8_t>(v, 0);
     } else {
@@ -122,6 +130,7 @@ std::vector<int32_t> integer_forward(const IntegerGPT& m, std::span<const int32_
       }
     }
     residual_add(k.mlp_proj, f, N, k.resid_mlp, static_cast<int>(m.residual_bits), acc, x);
+    if (t) t->act = f, t->res_mlp = x;
   }
 
   // The final LayerNorm and the tied head, on the rows asked for.
@@ -131,7 +140,11 @@ std::vector<int32_t> integer_forward(const IntegerGPT& m, std::span<const int32_
     xr.resize(static_cast<size_t>(B * C));
     for (int64_t b = 0; b < B; ++b) std::copy_n(x.begin() + ((b + 1) * T - 1) * C, C, xr.begin() + b * C);
   }
-  layer_norm(m.ln_f, xr, rows, C, a);
+  if (trace) layer_norm(m.ln_f, x, N, C, trace->ln_f);
+  if (trace && !last_position_only)
+    a = trace->ln_f;
+  else
+    layer_norm(m.ln_f, xr, rows, C, a);
   std::vector<int32_t> logits(static_cast<size_t>(rows * V));
   integer::int8_gemm(rows, V, C, a.data(), C, m.wte.data(), C, logits.data(), V);
   return logits;

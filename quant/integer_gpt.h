@@ -80,10 +80,27 @@ struct IntegerGPT {
 
 static_assert(integer_only<IntegerGPT>(), "the integer-only model must hold integers and dyadic pairs only");
 
+// The integer activations at every quantisation point of one forward, in graph order, for the
+// fake-quant training graph (quant/fake_quant_gpt.h) that takes them as its forward values. Each
+// is rows × width, row-major; its real value is q·s at the point's calibrated scale (q, k, v
+// one scale each over the columns of qkv).
+struct IntegerTrace {
+  struct Layer {
+    std::vector<int8_t> ln_1, qkv, attn;  // qkv: N × 3C (q | k | v)
+    std::vector<int16_t> res_attn;
+    std::vector<int8_t> ln_2, fc, act;  // fc: the MLP's pre-activation; act: ShiftGELU's (or ReLU's) output
+    std::vector<int16_t> res_mlp;
+  };
+  std::vector<int16_t> embed;
+  std::vector<Layer> layers;
+  std::vector<int8_t> ln_f;
+};
+
 // The int32 logits of the B·T ids (every id < vocab_size, T ≤ block_size; else lmul::Error):
 // rows × vocab_size, rows = B·T, or B (each sequence's last position) when last_position_only.
-// Integer operations only; the same result for any thread count.
+// Integer operations only; the same result for any thread count. A trace, when given, receives
+// the activations (of every position, whatever last_position_only).
 std::vector<int32_t> integer_forward(const IntegerGPT& m, std::span<const int32_t> idx, int64_t B, int64_t T,
-                                     bool last_position_only = false);
+                                     bool last_position_only = false, IntegerTrace* trace = nullptr);
 
 }  // namespace lmul::quant

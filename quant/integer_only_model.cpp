@@ -21,12 +21,11 @@ std::vector<float> dequantise_logits(const IntegerGPT& m, std::span<const int32_
   return out;
 }
 
-IntegerOnlyModel::Output IntegerOnlyModel::forward(std::span<const int32_t> idx, int64_t B, int64_t T,
-                                                   std::span<const int32_t> targets, Rng&, bool last_position_only) {
-  const std::vector<int32_t> acc = integer_forward(model_, idx, B, T, last_position_only);
-  const std::vector<float> real = dequantise_logits(model_, acc);
-  Output out;
-  out.logits = Tensor::from({B, last_position_only ? 1 : T, model_.vocab_size}, real);
+nn::LanguageModel::Output read_out(const IntegerGPT& m, std::span<const int32_t> logits, int64_t B, int64_t T,
+                                   std::span<const int32_t> targets, bool last_position_only) {
+  const std::vector<float> real = dequantise_logits(m, logits);
+  nn::LanguageModel::Output out;
+  out.logits = Tensor::from({B, last_position_only ? 1 : T, m.vocab_size}, real);
   if (!targets.empty()) {
     std::vector<int32_t> last;
     if (last_position_only) {
@@ -36,6 +35,11 @@ IntegerOnlyModel::Output IntegerOnlyModel::forward(std::span<const int32_t> idx,
     out.loss = cross_entropy(out.logits, targets);
   }
   return out;
+}
+
+IntegerOnlyModel::Output IntegerOnlyModel::forward(std::span<const int32_t> idx, int64_t B, int64_t T,
+                                                   std::span<const int32_t> targets, Rng&, bool last_position_only) {
+  return read_out(model_, integer_forward(model_, idx, B, T, last_position_only), B, T, targets, last_position_only);
 }
 
 int64_t IntegerOnlyModel::num_params(bool non_embedding) const {

@@ -33,4 +33,10 @@ class IntegerOnlyModel final : public nn::LanguageModel {
 // The real value of int32 logits (rows × V) from the per-entry dyadic scales: the read-out.
 std::vector<float> dequantise_logits(const IntegerGPT& m, std::span<const int32_t> logits);
 
+// The read-out of integer_forward's int32 logits as IntegerOnlyModel::forward returns it: the
+// dequantised logits (B, T or 1, V) and, with targets, their fp32 cross-entropy. The fake-quant
+// training graph (fake_quant_gpt.h) reads its logits out through the same function.
+nn::LanguageModel::Output read_out(const IntegerGPT& m, std::span<const int32_t> logits, int64_t B, int64_t T,
+                                   std::span<const int32_t> targets, bool last_position_only);
+
 }  // namespace lmul::quant

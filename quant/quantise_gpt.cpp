@@ -18,6 +18,7 @@ constexpr float kMinScale = 0x1p-23f;  // I-ViT's lower clamp of every scale
 struct Builder {
   const nn::GPT& model;
   const std::string& source;
+  int weight_bits;  // of the Linear layers' weights
 
   std::span<const float> values(const std::string& name) const {
     const Tensor& t = model.parameter(name).value;
@@ -37,16 +38,18 @@ struct Builder {
     return integer::dyadic(multiplier);
   }
 
-  // Per-row symmetric int8 of a rows × cols table; returns the row scales.
-  std::vector<float> int8_rows(std::span<const float> w, int64_t rows, int64_t cols, std::vector<int8_t>& q) const {
+  // Per-row symmetric `bits`-bit integers (held as int8) of a rows × cols table; returns the row scales.
+  std::vector<float> int8_rows(std::span<const float> w, int64_t rows, int64_t cols, std::vector<int8_t>& q,
+                               int bits = 8) const {
+    const float qmax = static_cast<float>((1 << (bits - 1)) - 1);
     std::vector<float> s(static_cast<size_t>(rows));
     q.resize(static_cast<size_t>(rows * cols));
     for (int64_t r = 0; r < rows; ++r) {
       float amax = 0;
       for (int64_t c = 0; c < cols; ++c) amax = std::max(amax, std::fabs(w[r * cols + c]));
-      s[r] = std::max(amax / 127.0f, kMinScale);
+      s[r] = std::max(amax / qmax, kMinScale);
       for (int64_t c = 0; c < cols; ++c)
-        q[r * cols + c] = static_cast<int8_t>(integer::quantize(w[r * cols + c], s[r], 8));
+        q[r * cols + c] = static_cast<int8_t>(integer::quantize(w[r * cols + c], s[r], bits));
     }
     return s;
   }
@@ -56,7 +59,7 @@ struct Builder {
     const Tensor& w = model.parameter(name + ".weight").value;
     IntLinear L;
     L.out = w.size(0), L.in = w.size(1);
-    const std::vector<float> s_w = int8_rows(values(name + ".weight"), L.out, L.in, L.weight);
+    const std::vector<float> s_w = int8_rows(values(name + ".weight"), L.out, L.in, L.weight, weight_bits);
     std::span<const float> b;
     if (model.config().bias) b = values(name + ".bias");
     for (int64_t o = 0; o < L.out; ++o) {
@@ -102,7 +105,9 @@ struct Builder {
 
 }  // namespace
 
-IntegerGPT quantise_gpt(const nn::GPT& model, const ActivationScales& s, const std::string& source) {
+IntegerGPT quantise_gpt(const nn::GPT& model, const ActivationScales& s, const std::string& source, int weight_bits) {
+  if (weight_bits < 2 || weight_bits > 8)
+    throw Error("{}: int_weight_bits={}: the integer-only model's weights take 2 to 8 bits", source, weight_bits);
   const nn::GPTConfig& c = model.config();
   const int64_t C = c.n_embd, hs = c.n_embd / c.n_head;
   if (C > integer::kILayerNormMaxChannels)
@@ -110,7 +115,7 @@ IntegerGPT quantise_gpt(const nn::GPT& model, const ActivationScales& s, const s
                 integer::kILayerNormMaxChannels);
   if (static_cast<int64_t>(s.layers.size()) != c.n_layer)
     throw Error("{}: scales for {} layers, the model has {}; recalibrate", source, s.layers.size(), c.n_layer);
-  const Builder b{model, source};
+  const Builder b{model, source, weight_bits};
   IntegerGPT m;
   m.vocab_size = c.vocab_size, m.block_size = c.block_size, m.n_embd = C, m.n_head = c.n_head;
   m.relu = c.relu ? 1 : 0;

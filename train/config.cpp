@@ -25,7 +25,14 @@ std::vector<ConfigKey> config_keys(TrainConfig& c) {
       {"dataset", &c.dataset, 0, 0, "",
        "prepared data directory (train.bin, val.bin, meta.json), or a generated task "
        "multiply:digits=N[,reverse=true|false][,simple=F]"},
-      {"init_from", &c.init_from, 0, 0, "scratch|resume", "start fresh or resume out_dir's latest checkpoint"},
+      {"init_from", &c.init_from, 0, 0, "",
+       "scratch, resume (out_dir's latest checkpoint), or a trained run directory to fine-tune from (its weights; "
+       "step 0, a new optimizer)"},
+      {"qat", &c.qat, 0, 0, "",
+       "quantisation-aware fine-tuning: the forward is the integer-only graph, gradients straight through (needs "
+       "init_from = RUN_DIR)"},
+      {"int_weight_bits", &c.int_weight_bits, 2, 8, "",
+       "bits of the integer-only GPT's Linear weights (--integer-only, qat): 8 = W8A8, 4 = W4A8"},
       {"eval_interval", &c.eval_interval, 1, kBig, "", "iterations between evaluations"},
       {"log_interval", &c.log_interval, 1, kBig, "", "iterations between metrics lines"},
       {"eval_iters", &c.eval_iters, 1, kBig, "", "batches averaged per split at each evaluation"},

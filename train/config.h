@@ -18,7 +18,9 @@ struct TrainConfig {
   // I/O
   std::string out_dir = "out";
   std::string dataset = "datasets/shakespeare_char";
-  std::string init_from = "scratch";  // scratch | resume
+  std::string init_from = "scratch";  // scratch | resume | RUN_DIR (fine-tune its weights: train/init_from.h)
+  bool qat = false;                   // quantisation-aware fine-tuning of the integer-only GPT (train/qat.h)
+  int64_t int_weight_bits = 8;        // the integer-only GPT's Linear weights: 8 (W8A8) or fewer (4: W4A8)
   int64_t eval_interval = 2000;
   int64_t log_interval = 1;
   int64_t eval_iters = 200;

@@ -91,7 +91,8 @@ IntegerOnlyInfo make_integer_only(LoadedRun& run, const IntegerOnlyOptions& o) {
                         {"momentum", fmt::format("{}", quant::kRangeMomentum)}});
     info.calibrated_now = true;
   }
-  run.model = std::make_unique<quant::IntegerOnlyModel>(quant::quantise_gpt(*gpt, scales, info.calibration));
+  run.model = std::make_unique<quant::IntegerOnlyModel>(
+      quant::quantise_gpt(*gpt, scales, info.calibration, static_cast<int>(c.int_weight_bits)));
   return info;
 }
 

@@ -37,12 +37,15 @@ nlohmann::ordered_json resume_changes(const nlohmann::json& saved, const nlohman
       throw Error("--allow-change {}: not a config key (e.g. arith.linear, learning_rate, dataset, or all)", key);
   }
   nlohmann::ordered_json changes = nlohmann::ordered_json::object();
+  // A key the checkpoint does not hold was added to lmul after it was written: it ran with the
+  // key's default.
+  TrainConfig defaults;
+  const nlohmann::ordered_json default_json = to_json(defaults);
   auto compare = [&](const std::string& prefix, const nlohmann::json& a, const nlohmann::ordered_json& b) {
+    const nlohmann::json& d = prefix.empty() ? nlohmann::json(default_json) : nlohmann::json(default_json["arith"]);
     for (const auto& [k, v] : b.items()) {
       if (v.is_object() || k == "out_dir" || k == "init_from") continue;
-      const auto old_v = a.contains(k)    ? a[k]
-                         : prefix.empty() ? default_json.value(k, nlohmann::json())
-                                          : nlohmann::json();
+      const auto old_v = a.contains(k) ? a[k] : d.contains(k) ? d[k] : nlohmann::json();
       if (old_v != nlohmann::json(v)) changes[prefix + k] = {old_v, v};
     }
   };

@@ -23,7 +23,7 @@ inline constexpr const char* kFreeResumeKeys[] = {"max_iters",           "eval_i
 // Compares the checkpoint's resolved config with the resumed one (both to_json objects). Throws
 // lmul::Error naming a shape key, or a key that defines the experiment and is not in `allowed`
 // ("all" allows every such key), with its old and new value; returns the changed keys as
-// {key: [old, new]}. out_dir and init_from are ignored.
+// {key: [old, new]}. out_dir and init_from are ignored; a key the checkpoint lacks counts as its default.
 nlohmann::ordered_json resume_changes(const nlohmann::json& saved, const nlohmann::ordered_json& now,
                                       const std::string& checkpoint, const std::vector<std::string>& allowed = {});
 

@@ -21,8 +21,10 @@
 #include "train/batch_source.h"
 #include "train/checkpoint.h"
 #include "train/evaluate.h"
+#include "train/init_from.h"
 #include "train/model.h"
 #include "train/progress.h"
+#include "train/qat.h"
 #include "train/resume.h"
 #include "train/signals.h"
 
@@ -118,7 +120,7 @@ void prepare_run_dir(const TrainConfig& c, const TrainOptions& o) {
   std::error_code ec;
   fs::create_directories(fs::path(c.out_dir) / "ckpt", ec);
   if (ec) throw Error("out_dir '{}': cannot create ({})", c.out_dir, ec.message());
-  if (c.init_from == "scratch" && !o.overwrite &&
+  if (c.init_from != "resume" && !o.overwrite &&
       (fs::exists(fs::path(c.out_dir) / "metrics.jsonl") ||
        fs::exists(fs::path(c.out_dir) / "ckpt/latest.safetensors")))
     throw Error(
@@ -183,6 +185,8 @@ Run start_run(TrainConfig& c, const TrainOptions& o) {
   set_threads(c.threads);
   Run r(c);
   r.data = open_data(c);
+  if (init_from_run(c)) check_init_from(c);
+  if (c.qat) check_qat_config(c);
   prepare_run_dir(c, o);
   r.model = make_model(c);
   r.opt = std::make_unique<optim::AdamW>(
@@ -198,10 +202,14 @@ Run start_run(TrainConfig& c, const TrainOptions& o) {
   nlohmann::ordered_json changes = nlohmann::ordered_json::object();
   if (resuming) {
     changes = restore(r, o.allow_changes);
+  } else if (init_from_run(c)) {
+    load_init_weights(c, *r.model);
   } else {
     Rng init_rng(static_cast<uint64_t>(c.seed));
     r.model->init(init_rng);
   }
+  // The optimizer holds the GPT's parameters, which the fake-quant model keeps (it owns the GPT).
+  if (c.qat) r.model = make_qat_model(std::move(r.model), c, resuming);
   open_logs(r, resuming, changes);
   return r;
 }
@@ -214,6 +222,7 @@ void save(Run& r, const std::string& path) {
   r.state.dropout_rng_seed = r.dropout_rng.seed();
   r.state.dropout_rng_counter = r.dropout_rng.counter();
   save_checkpoint(path, *r.model, r.opt.get(), r.state, r.config);
+  if (r.c.qat) save_qat_calibration(path, *r.model, r.c, r.state.iter);
   if (path == r.latest) r.latest_step = r.state.iter;
 }
 
@@ -274,6 +283,9 @@ void announce(const Run& r) {
   fmt::print(stderr, "arith: linear={} attention={} head={} embedding={} backward={}\n", c.arith.linear,
              c.arith.attention, c.arith.head, c.arith.embedding, c.arith.backward);
   for (const auto& [module, spec] : c.arith.modules) fmt::print(stderr, "arith: {}={}\n", module, spec);
+  if (c.qat)
+    fmt::print(stderr, "qat: forward = the integer-only graph (int8, scales frozen in {}), backward fp32; from {}\n",
+               qat_scales_path(c), c.init_from == "resume" ? "this run" : c.init_from);
 }
 
 // An evaluation step: both splits' losses into the metrics line, ckpt/latest (and best on a new best
