@@ -22,7 +22,7 @@ nlohmann::ordered_json resume_changes(const nlohmann::json& saved, const nlohman
   const nlohmann::json default_json = to_json(defaults);
   for (const char* key : kShapeKeys) {
     const auto old_v = saved.contains(key) ? saved[key] : default_json.value(key, nlohmann::json());
-    const auto new_v = now.contains(key) ? nlohmann::json(now[key]) : nlohmann::json();
+    const auto new_v = now.contains(key) ? nlohmann::json(now[key]) : default_json.value(key, nlohmann::json());
     if (old_v != new_v)
       throw Error(
           "{}: cannot resume with {}={}: the checkpoint was trained with {}={} (it fixes the model "
@@ -38,11 +38,9 @@ nlohmann::ordered_json resume_changes(const nlohmann::json& saved, const nlohman
   }
   nlohmann::ordered_json changes = nlohmann::ordered_json::object();
   // A key the checkpoint does not hold was added to lmul after it was written: it ran with the
-  // key's default.
-  TrainConfig defaults;
-  const nlohmann::ordered_json default_json = to_json(defaults);
+  // key's default (default_json above).
   auto compare = [&](const std::string& prefix, const nlohmann::json& a, const nlohmann::ordered_json& b) {
-    const nlohmann::json& d = prefix.empty() ? nlohmann::json(default_json) : nlohmann::json(default_json["arith"]);
+    const nlohmann::json& d = prefix.empty() ? default_json : default_json.at("arith");
     for (const auto& [k, v] : b.items()) {
       if (v.is_object() || k == "out_dir" || k == "init_from") continue;
       const auto old_v = a.contains(k) ? a[k] : d.contains(k) ? d[k] : nlohmann::json();
