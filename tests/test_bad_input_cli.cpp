@@ -103,6 +103,9 @@ const std::vector<Row> kRows = {
     {"train {w}/cfg.toml --set init_from={w}/run --set qat=true --set dropout=0.1", "dropout"},
     {"train {w}/cfg.toml --set init_from={w}/run --set qat=true --set arith.linear=int:b=8", "arith"},
     {"train {w}/cfg.toml --set int_weight_bits=9", "int_weight_bits=9"},
+    {"train {w}/cfg.toml --set init_from={w}/run --set qat=true --set arith.modules.lm_head=int:b=8", "arith.modules"},
+    {"train {w}/cfg.toml --set model=matmulfree --set n_head=12 --set init_from={w}/run --set qat=true",
+     "model=\"matmulfree\""},
     // sample
     {"sample", "target"},
     {"sample {w}/missing", "{w}/missing"},

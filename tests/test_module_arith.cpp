@@ -66,6 +66,30 @@ TEST_SUITE("arith_modules") {
     }
   }
 
+  TEST_CASE("the MatMul-free LM takes the table by its own module names (every BitLinear, lm_head)") {
+    TempDir d;
+    write_file(d / "m.toml",
+               "model = \"matmulfree\"\nn_layer = 2\nn_embd = 16\nintermediate_size = 32\nblock_size = 16\n"
+               "vocab_size = 65\n[arith]\nlinear = \"ternary\"\nhead = \"ternary\"\n[arith.modules]\n"
+               "\"model.layers.*.mlp.*\" = \"int:b=4\"\n\"lm_head\" = \"exact\"\n");
+    TrainConfig c = load_config(d / "m.toml", {});
+    CHECK(c.arith.modules.size() == 5);  // two layers × gate_proj, down_proj; lm_head
+    CHECK(c.arith.modules.at("model.layers.1.mlp.down_proj") == kInt4);
+    auto model = make_model(c);
+    int seen = 0;
+    for (GemmSite* s : model->gemm_sites()) {
+      const bool mlp = s->name.find(".mlp.") != std::string::npos;
+      if (s->name == "lm_head")
+        CHECK(s->forward->spec() == "exact");
+      else
+        CHECK(s->forward->spec() == (mlp ? kInt4 : c.arith.linear));
+      ++seen;
+    }
+    CHECK(seen == 2 * 6 + 1);
+    write_file(d / "bad.toml", read_file(d / "m.toml") + "\"transformer.h.0.mlp.c_fc\" = \"int:b=8\"\n");
+    CHECK_THROWS_WITH_AS(load_config(d / "bad.toml", {}), doctest::Contains("transformer.h.0.mlp.c_fc"), Error);
+  }
+
   TEST_CASE("--set adds a row; a --set glob replaces the rows it covers") {
     TempDir d;
     TrainConfig c =

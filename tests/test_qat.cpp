@@ -23,6 +23,7 @@
 #include "quant/quantise_gpt.h"
 #include "tests/test_helpers.h"
 #include "train/config.h"
+#include "train/qat.h"
 #include "train/trainer.h"
 
 using namespace lmul;
@@ -273,4 +274,18 @@ TEST_SUITE("integer.qat") {
     CHECK(fq.forward(idx, 2, 16, targets, rng).loss.item() == want);
     clear_tape();
   }
+}
+
+TEST_CASE("qat: the checks name the architecture and the per-module table it cannot run") {
+  lmul::train::TrainConfig c;
+  c.source = "q.toml";
+  c.qat = true;
+  c.init_from = "runs/a";
+  c.dropout = 0.0;
+  CHECK_NOTHROW(lmul::train::check_qat_config(c));
+  c.arith.modules["lm_head"] = "int:w=8,a=8,gran=tensor,round=nearest";
+  CHECK_THROWS_WITH_AS(lmul::train::check_qat_config(c), doctest::Contains("[arith.modules]"), lmul::Error);
+  c.arith.modules.clear();
+  c.model = "matmulfree";
+  CHECK_THROWS_WITH_AS(lmul::train::check_qat_config(c), doctest::Contains("model='matmulfree'"), lmul::Error);
 }

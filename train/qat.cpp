@@ -20,6 +20,9 @@ std::string qat_scales_path(const TrainConfig& c) {
 
 void check_qat_config(const TrainConfig& c) {
   const std::string& f = c.source.empty() ? std::string("config") : c.source;
+  if (c.model != "gpt")
+    throw Error("{}: qat = true fine-tunes nanoGPT's GPT only (the integer graph); model='{}' is another architecture",
+                f, c.model);
   if (c.init_from == "scratch")
     throw Error(
         "{}: qat = true fine-tunes trained weights: set init_from = \"RUN_DIR\" (a trained run), or train without "
@@ -29,10 +32,11 @@ void check_qat_config(const TrainConfig& c) {
     throw Error("{}: qat = true with dropout={}: the integer graph has no dropout; set dropout = 0", f, c.dropout);
   const nn::ArithConfig exact;
   if (c.arith.linear != exact.linear || c.arith.attention != exact.attention || c.arith.head != exact.head ||
-      c.arith.embedding != exact.embedding || (c.arith.backward != "same" && c.arith.backward != "exact"))
+      c.arith.embedding != exact.embedding || !c.arith.modules.empty() ||
+      (c.arith.backward != "same" && c.arith.backward != "exact"))
     throw Error(
-        "{}: qat = true runs the integer graph's own int8 arithmetic: leave every arith.* key at exact (the "
-        "backward is fp32)",
+        "{}: qat = true runs the integer graph's own int8 arithmetic: leave every arith.* key at exact and "
+        "[arith.modules] empty (the backward is fp32)",
         f);
 }
 
