@@ -109,10 +109,10 @@ MatMulFree::MatMulFree(const MatMulFreeConfig& c, const ArithConfig& a, uint64_t
   if (c.use_lower_bound) lower_bounds_ = add_param(params_, "model.lower_bounds", {c.n_layer, c.n_embd}, false, 0.0f);
   embeddings_ = add_param(params_, "model.embeddings.weight", {c.vocab_size, c.n_embd}, true, 0.0f);
   for (int64_t l = 0; l < c.n_layer; ++l)
-    layers_.push_back(
-        std::make_unique<Layer>("model.layers." + std::to_string(l), l, c, a, seed, params_, I));
+    layers_.push_back(std::make_unique<Layer>("model.layers." + std::to_string(l), l, c, a, seed, params_, I));
   norm_ = add_param(params_, "model.norm.weight", {c.n_embd}, false, 1.0f);
-  lm_head_ = std::make_unique<BitLinear>("lm_head", c.n_embd, c.vocab_size, GemmSite::Specs{a.module_spec("lm_head", a.head), a.backward}, seed,
+  lm_head_ = std::make_unique<BitLinear>("lm_head", c.n_embd, c.vocab_size,
+                                         GemmSite::Specs{a.module_spec("lm_head", a.head), a.backward}, seed,
                                          c.rms_norm_eps, params_);
 }
 

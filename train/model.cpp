@@ -17,7 +17,8 @@ std::vector<std::string> gemm_module_names(const TrainConfig& c) {
   std::vector<std::string> names;
   if (c.model == "matmulfree") {  // every BitLinear (nn/matmulfree.h)
     for (int64_t l = 0; l < c.n_layer; ++l)
-      for (const char* m : {"attn.i_proj", "attn.f_proj", "attn.g_proj", "attn.o_proj", "mlp.gate_proj", "mlp.down_proj"})
+      for (const char* m :
+           {"attn.i_proj", "attn.f_proj", "attn.g_proj", "attn.o_proj", "mlp.gate_proj", "mlp.down_proj"})
         names.push_back("model.layers." + std::to_string(l) + "." + m);
     names.push_back("lm_head");
     return names;

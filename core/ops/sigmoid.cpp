@@ -1,24 +1,15 @@
 // Logistic sigmoid σ(x) = 1/(1 + e^−x) (the forget gate of the MatMul-free LM's MLGRU).
-#include <cmath>
-
 #include "core/autograd.h"
 #include "core/ops.h"
+#include "core/ops/logistic.h"
 
 namespace lmul {
 
 namespace {
-// out = σ(x). For x < 0 written as e^x/(1 + e^x) so that e^−x cannot overflow.
+// out = σ(x) (detail::logistic: no overflow for either sign).
 void sigmoid_forward(float* out, const float* x, int64_t n) {
 #pragma omp parallel for schedule(static)
-  for (int64_t i = 0; i < n; ++i) {
-    const float v = x[i];
-    if (v >= 0) {
-      out[i] = 1.0f / (1.0f + std::exp(-v));
-    } else {
-      const float e = std::exp(v);
-      out[i] = e / (1.0f + e);
-    }
-  }
+  for (int64_t i = 0; i < n; ++i) out[i] = detail::logistic(x[i]);
 }
 
 // dx (+)= dy·σ(1 − σ), from the saved output σ.
