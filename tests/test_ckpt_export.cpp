@@ -280,6 +280,7 @@ TEST_SUITE("ckpt") {
     CHECK(r.output.find("weights decoded from dgq:g=16") != std::string::npos);
     r = run_lmul("sample " + out + " --max-new-tokens 3");
     CHECK(r.exit_code == 0);
+    CHECK(r.output.find("embedding=exact, weights decoded from dgq:g=16") != std::string::npos);
     // A group size that does not divide a weight's input width (n_embd = 32): one line naming both.
     r = run_lmul("export " + (d / "run") + " --out " + (d / "x.safetensors") + " --format dgq:g=64");
     CHECK(r.exit_code == 2);
