@@ -3,9 +3,10 @@
 // (load_state_dict(..., strict=False): lm_head.weight is omitted, it is tied to
 // transformer.wte.weight); a MatMul-free run under the reference's names (HGRNBitForCausalLM, untied,
 // scripts/matmulfree_reference.py loads it with strict=True). With a format, every 2-D weight (the Linear layers and
-// the wte/wpe tables) is stored as codes (its format's codec, core/arith/export_codec.h) plus an F32 scale tensor
-// "<name>.scale"; the metadata "quant" (JSON) says, per tensor, its logical shape and the format. Biases and LayerNorm
-// parameters stay F32.
+// the wte/wpe tables) is stored as its format's codec writes it (core/arith/export_codec.h): codes under the
+// weight's name plus an F32 scale tensor "<name>.scale", or for dgq the u4 codes, "<name>.zeros",
+// "<name>.group_scale" and "<name>.channel_scale"; the metadata "quant_tensors" (JSON) says, per weight, its logical
+// shape and the format. Biases and LayerNorm parameters stay F32.
 #include <cstring>
 #include <filesystem>
 #include <memory>
@@ -43,7 +44,7 @@ void add_export(CLI::App& app) {
     nn::LanguageModel& model = *run.model;
 
     std::vector<SafetensorsOut> t;
-    std::vector<arith::PackedWeights> quantised;  // owns the bytes
+    std::vector<std::vector<arith::StoredTensor>> quantised;  // owns the bytes
     quantised.reserve(model.parameters().size());
     nlohmann::ordered_json quant = nlohmann::ordered_json::object();
     size_t f32_bytes = 0;
@@ -54,10 +55,12 @@ void add_export(CLI::App& app) {
         t.push_back(f32_tensor(p.name, p.value.shape(), p.value.values()));
         continue;
       }
-      quantised.push_back(format->pack(p.value.values(), p.value.shape()[0], p.value.shape()[1]));
-      arith::PackedWeights& q = quantised.back();
-      t.push_back({p.name, q.dtype, q.shape, q.bytes});
-      t.push_back(f32_tensor(p.name + ".scale", {1}, {&q.scale, 1}));
+      try {
+        quantised.push_back(format->store(p.value.values(), p.value.shape()[0], p.value.shape()[1]));
+      } catch (const Error& err) {
+        throw Error("--format {}: weight '{}' {}: {}", a->format, p.name, shape_str(p.value.shape()), err.what());
+      }
+      for (const auto& q : quantised.back()) t.push_back({p.name + q.suffix, q.dtype, q.shape, q.bytes});
       quant[p.name] = {{"shape", p.value.shape()}, {"format", format->spec()}};
     }
     std::map<std::string, std::string> m = {{"format", train::kExportFormat},

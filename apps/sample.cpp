@@ -71,12 +71,14 @@ void add_sample(CLI::App& app) {
       if (task.reverse)
         fmt::print(stderr, "{}: the product is written units first (least-significant digit first)\n", c.dataset);
     }
+    const std::string decoded =
+        run.exported && !run.export_format.empty() ? fmt::format(", weights decoded from {}", run.export_format) : "";
     if (a->integer_only)
-      fmt::print(stderr, "sampling {} (step {}) integer-only{}, scales {}\n", run.checkpoint, run.step,
-                 c.int_weight_bits != 8 ? fmt::format(" W{}A8", c.int_weight_bits) : "", calibration);
+      fmt::print(stderr, "sampling {} (step {}) integer-only{}, scales {}{}\n", run.checkpoint, run.step,
+                 c.int_weight_bits != 8 ? fmt::format(" W{}A8", c.int_weight_bits) : "", calibration, decoded);
     else
-      fmt::print(stderr, "sampling {} (step {}) under arith: linear={} attention={} head={} embedding={}\n",
-                 run.checkpoint, run.step, c.arith.linear, c.arith.attention, c.arith.head, c.arith.embedding);
+      fmt::print(stderr, "sampling {} (step {}) under arith: linear={} attention={} head={} embedding={}{}\n",
+                 run.checkpoint, run.step, c.arith.linear, c.arith.attention, c.arith.head, c.arith.embedding, decoded);
     NoGrad ng;
     Rng rng(static_cast<uint64_t>(a->seed));
     const std::vector<int32_t> start = tokenizer->encode(a->prompt);

@@ -45,9 +45,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   });
   fuzz::expect_clean([&] {
     auto codec = arith::make_export_codec(spec);
-    const auto packed = codec->pack(kOperand, 4, 4);
+    const auto stored = codec->store(kOperand, 4, 4);
     std::array<float, 16> back{};
-    codec->unpack(packed.bytes, back.size(), packed.scale, back.data());
+    codec->load(
+        [&](std::string_view suffix, std::string_view, std::vector<int64_t>) -> std::span<const uint8_t> {
+          for (const auto& t : stored)
+            if (t.suffix == suffix) return t.bytes;
+          fuzz::fail("export codec '" + codec->spec() + "' did not store a tensor it reads");
+        },
+        4, 4, back.data());
   });
   return 0;
 }

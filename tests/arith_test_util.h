@@ -5,7 +5,13 @@
 #include <cstdint>
 #include <limits>
 #include <random>
+#include <span>
+#include <string>
+#include <string_view>
 #include <vector>
+
+#include "core/arith/export_codec.h"
+#include "core/error.h"
 
 namespace lmul::test {
 
@@ -60,5 +66,27 @@ inline std::vector<float> awkward_values(size_t n, uint32_t seed) {
 }
 
 inline bool same_bits(float a, float b) { return bits(a) == bits(b) || (std::isnan(a) && std::isnan(b)); }
+
+// The tensors an export codec stored, as a reader hands them back (by suffix, dtype and shape
+// checked); `t` must outlive the lookup.
+inline arith::StoredTensors stored_lookup(const std::vector<arith::StoredTensor>& t) {
+  return [&t](std::string_view suffix, std::string_view dtype, std::vector<int64_t> shape) {
+    for (const auto& s : t)
+      if (s.suffix == suffix) {
+        if (s.dtype != dtype || s.shape != shape) throw Error("stored tensor '{}' has another dtype or shape", suffix);
+        return std::span<const uint8_t>(s.bytes);
+      }
+    throw Error("no stored tensor '{}'", suffix);
+  };
+}
+
+// A one-scale codec (fp8, ternary, pot, int), for its scalar facets.
+inline std::unique_ptr<arith::ScaledCodec> scaled_codec(std::string_view spec) {
+  std::unique_ptr<arith::ExportCodec> c = arith::make_export_codec(spec);
+  auto* s = dynamic_cast<arith::ScaledCodec*>(c.get());
+  if (!s) throw Error("export spec '{}' is not a one-scale codec", spec);
+  c.release();
+  return std::unique_ptr<arith::ScaledCodec>(s);
+}
 
 }  // namespace lmul::test

@@ -139,6 +139,8 @@ const std::vector<Row> kRows = {
     {"export {w}/missing --out {w}/x.safetensors", "{w}/missing"},
     {"export {w}/empty.safetensors --out {w}/x.safetensors", "{w}/empty.safetensors"},
     {"export {w}/run --out {w}/x.safetensors --format nosuch", "nosuch"},
+    {"export {w}/run --out {w}/x.safetensors --format dgq:g=7", "g=7 does not divide the input width 16"},
+    {"export {w}/run --out {w}/x.safetensors --format dgq:g=0", "dgq:g=0"},
     {"export {w}/run --out {w}/dir", "{w}/dir"},
     {"export {w}/run --out {w}/x.safetensors --checkpoint foo", "foo"},
     {"export {w}/run --out {w}/x.safetensors extra", "extra"},

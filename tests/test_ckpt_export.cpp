@@ -3,6 +3,8 @@
 
 #include <bit>
 #include <cmath>
+#include <cstring>
+#include <filesystem>
 
 #include <nlohmann/json.hpp>
 
@@ -10,6 +12,7 @@
 #include "train/config.h"
 #include "train/trainer.h"
 #include "nn/gpt.h"
+#include "core/arith/arith.h"
 #include "core/arith/export_codec.h"
 #include "core/error.h"
 #include "test_helpers.h"
@@ -184,16 +187,17 @@ TEST_SUITE("ckpt") {
       REQUIRE(r.exit_code == 0);
       CHECK(static_cast<double>(f32_size) / static_cast<double>(std::filesystem::file_size(out)) > ratio);
       auto f = SafetensorsFile::load(out);
-      const auto fmt = arith::make_export_codec(spec);
-      CHECK(f.metadata().at("quant") == fmt->spec());
+      const auto codec = arith::make_export_codec(spec);
+      const auto& fmt = dynamic_cast<const arith::ScaledCodec&>(*codec);
+      CHECK(f.metadata().at("quant") == fmt.spec());
       const auto w = ck.f32("transformer.h.1.mlp.c_fc.weight");
-      const auto codes = fmt->codes(f.bytes("transformer.h.1.mlp.c_fc.weight"), w.size());
+      const auto codes = fmt.codes(f.bytes("transformer.h.1.mlp.c_fc.weight"), w.size());
       const float scale = f.f32("transformer.h.1.mlp.c_fc.weight.scale")[0];
       CHECK(f.entry("transformer.h.1.mlp.c_fc.bias").dtype == "F32");
       CHECK(f.entry("transformer.ln_f.weight").dtype == "F32");
       double max_err = 0;
       for (size_t i = 0; i < w.size(); ++i) {
-        const double v = fmt->decode(codes[i]) * scale;
+        const double v = fmt.decode(codes[i]) * scale;
         // fp8: relative error ≤ 2^−(m+1) above the subnormals; int: ≤ scale/2
         const double bound = tol > 0 ? tol * std::fabs(w[i]) + scale * 0.002 : tol == 0 ? scale * 0.5 : 1e30;
         CHECK(std::fabs(v - w[i]) <= bound + 1e-7);
@@ -227,5 +231,95 @@ TEST_SUITE("ckpt") {
     auto r = run_lmul("eval " + (d / "t.safetensors"));
     CHECK(r.exit_code == 2);
     CHECK(r.output.find("checksum mismatch") != std::string::npos);
+  }
+}
+
+TEST_SUITE("ckpt") {
+  TEST_CASE(
+      "lmul export --format dgq: codes, zero points, int8 group and fp32 channel scales, decoding to dgq's weights") {
+    TempDir d;
+    tiny_run(d);
+    auto ck = SafetensorsFile::load(d / "run/ckpt/latest.safetensors");
+    REQUIRE(run_lmul("export " + (d / "run") + " --out " + (d / "f32.safetensors")).exit_code == 0);
+    const std::string out = d / "dgq.safetensors";
+    auto r = run_lmul("export " + (d / "run") + " --out " + out + " --format dgq:g=16");
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.output.find("dgq:g=16") != std::string::npos);
+    CHECK(static_cast<double>(std::filesystem::file_size(d / "f32.safetensors")) /
+              static_cast<double>(std::filesystem::file_size(out)) >
+          3.0);
+    auto f = SafetensorsFile::load(out);
+    CHECK(f.metadata().at("quant") == "dgq:g=16");
+    const auto quant = nlohmann::json::parse(f.metadata().at("quant_tensors"));
+    int packed = 0;
+    for (const auto& [name, q] : quant.items()) {
+      CAPTURE(name);
+      ++packed;
+      CHECK(q["format"] == "dgq:g=16");
+      const auto shape = q["shape"].get<Shape>();
+      REQUIRE(shape.size() == 2);
+      CHECK(f.entry(name).dtype == "U8");
+      CHECK(f.entry(name + ".zeros").dtype == "U8");
+      CHECK(f.entry(name + ".group_scale").shape == Shape{shape[0], shape[1] / 16});
+      CHECK(f.entry(name + ".channel_scale").shape == Shape{shape[0]});
+      // Decoded from the file, bit for bit the weights the dgq arithmetic multiplies.
+      const auto w = ck.f32(name);
+      std::vector<float> ref(w.size()), got(w.size());
+      REQUIRE(arith::make_multiplier("dgq:g=16")
+                  ->quantize(arith::Role::weight, w.data(), shape[0], shape[1], shape[1], ref.data()));
+      arith::make_export_codec("dgq:g=16")
+          ->load([&](std::string_view suffix, std::string_view,
+                     std::vector<int64_t>) { return f.bytes(name + std::string(suffix)); },
+                 shape[0], shape[1], got.data());
+      CHECK(std::memcmp(got.data(), ref.data(), got.size() * sizeof(float)) == 0);
+    }
+    CHECK(packed == 2 + 2 * 4);  // wte, wpe, 4 Linear weights per block
+    CHECK(f.entry("transformer.h.0.attn.c_attn.bias").dtype == "F32");
+    r = run_lmul("eval " + out + " --iters 2");
+    CHECK(r.exit_code == 0);
+    CHECK(r.output.find("weights decoded from dgq:g=16") != std::string::npos);
+    r = run_lmul("sample " + out + " --max-new-tokens 3");
+    CHECK(r.exit_code == 0);
+    CHECK(r.output.find("embedding=exact, weights decoded from dgq:g=16") != std::string::npos);
+    // A group size that does not divide a weight's input width (n_embd = 32): one line naming both.
+    r = run_lmul("export " + (d / "run") + " --out " + (d / "x.safetensors") + " --format dgq:g=64");
+    CHECK(r.exit_code == 2);
+    CHECK(std::count(r.output.begin(), r.output.end(), '\n') == 1);
+    CHECK(r.output.find("weight 'transformer.wte.weight' (") != std::string::npos);
+    CHECK(r.output.find("g=64 does not divide the input width 32") != std::string::npos);
+  }
+
+  TEST_CASE("lmul eval of a dgq export whose stored values leave their ranges: one line naming tensor and value") {
+    TempDir d;
+    tiny_run(d);
+    const std::string out = d / "dgq.safetensors";
+    REQUIRE(run_lmul("export " + (d / "run") + " --out " + out + " --format dgq:g=16").exit_code == 0);
+    auto f = SafetensorsFile::load(out);
+    const std::string w = "transformer.h.1.mlp.c_proj.weight";
+    auto reseal = [&](const std::string& tensor, auto&& edit, const std::string& path) {
+      std::vector<std::vector<uint8_t>> keep;
+      std::vector<SafetensorsOut> t;
+      for (const auto& [name, e] : f.entries()) {
+        const auto b = f.bytes(name);
+        keep.emplace_back(b.begin(), b.end());
+        if (name == tensor) edit(keep.back());
+        t.push_back({name, e.dtype, e.shape, keep.back()});
+      }
+      auto m = f.metadata();
+      m["checksum"] = train::checkpoint_checksum(t, m);
+      save_safetensors(path, t, m);
+    };
+    reseal(
+        w + ".group_scale", [](std::vector<uint8_t>& b) { b[3] = 0x80; }, d / "s2.safetensors");
+    auto r = run_lmul("eval " + (d / "s2.safetensors"));
+    CHECK(r.exit_code == 2);
+    CHECK(std::count(r.output.begin(), r.output.end(), '\n') == 1);
+    CHECK(r.output.find("tensor '" + w + "': dgq:g=16: group scale -128 (row 0, group 3) is outside 1..127") !=
+          std::string::npos);
+    reseal(
+        w + ".channel_scale", [](std::vector<uint8_t>& b) { b[3] = 0x7f, b[2] = 0xc0; }, d / "s1.safetensors");
+    r = run_lmul("eval " + (d / "s1.safetensors"));
+    CHECK(r.exit_code == 2);
+    CHECK(r.output.find("channel scale nan (row 0) is not a finite float >= 0") != std::string::npos);
   }
 }

@@ -39,7 +39,8 @@ ResolvedModules resolve_modules(const std::map<std::string, std::string>& patter
   ResolvedModules r;
   for (const auto& [pattern, spec] : patterns) {
     const bool glob = pattern.find('*') != std::string::npos;
-    const bool any = std::any_of(modules.begin(), modules.end(), [&](const auto& m) { return glob_match(pattern, m); });
+    const bool any =
+        std::any_of(modules.begin(), modules.end(), [&p = pattern](const auto& m) { return glob_match(p, m); });
     if (any) continue;
     if (glob) {
       r.unmatched_globs.push_back(pattern);

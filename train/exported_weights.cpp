@@ -2,6 +2,9 @@
 
 #include <cstring>
 #include <memory>
+#include <string_view>
+
+#include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
 
@@ -33,18 +36,23 @@ void load_export(const SafetensorsFile& f, nn::LanguageModel& model) {
     try {
       codec = arith::make_export_codec(quant[p.name].at("format").get<std::string>());
       if (quant[p.name].at("shape").get<Shape>() != p.value.shape()) throw Error("shape differs from the model's");
+      if (p.value.shape().size() != 2) throw Error("a packed tensor is a 2-D weight");
     } catch (const std::exception& err) {
       throw Error("{}: tensor '{}': corrupt quantisation metadata ({})", f.path(), p.name, err.what());
     }
-    const auto bytes = f.bytes(p.name);
-    if (bytes.size() < codec->packed_size(n))
-      throw Error("{}: tensor '{}' has {} bytes, too few for {} values of {}", f.path(), p.name, bytes.size(), n,
-                  codec->spec());
-    const std::string scale_name = p.name + ".scale";
-    if (!f.has(scale_name) || f.entry(scale_name).dtype != "F32" || f.entry(scale_name).shape != Shape{1})
-      throw Error("{}: no F32 (1) tensor '{}'", f.path(), scale_name);
-    const float scale = f.f32(scale_name)[0];
-    codec->unpack(bytes, n, scale, dst);
+    const auto tensors = [&](std::string_view suffix, std::string_view dtype, const Shape& shape) {
+      const std::string name = p.name + std::string(suffix);
+      if (!f.has(name) || f.entry(name).dtype != dtype || f.entry(name).shape != shape)
+        throw Error("'{}' must be {} {} for {}{}", name, dtype, shape_str(shape), codec->spec(),
+                    f.has(name) ? fmt::format(", it is {} {}", f.entry(name).dtype, shape_str(f.entry(name).shape))
+                                : ", it is absent");
+      return f.bytes(name);
+    };
+    try {
+      codec->load(tensors, p.value.shape()[0], p.value.shape()[1], dst);
+    } catch (const Error& err) {
+      throw Error("{}: tensor '{}': {}", f.path(), p.name, err.what());
+    }
   }
 }
 

@@ -9,14 +9,23 @@
 // every quantised operand is s·k with k an int8 value (one fp32 rounding), summed by sgemm — an
 // INT8×INT8 GEMM with an fp32 rescale up to that rounding and the summation order.
 // NaN stays NaN; ±Inf clamp to the clipped extremes. g must divide a weight's input width.
+//
+// Export codec dgq:g=G (`lmul export --format dgq:g=G`): per rows×cols weight (ng = cols/G groups a
+// row) the stored form DgqWeights as four tensors, the u4 codes under the weight's name (U8, two a
+// byte, {⌈rows·cols/2⌉}), "<name>.zeros" (U8, two a byte, {⌈rows·ng/2⌉}), "<name>.group_scale"
+// (I8 {rows, ng}) and "<name>.channel_scale" (F32 {rows}); it decodes to DgqWeights::value, the
+// weights the arithmetic dgq:g=G multiplies, bit for bit. pct is accepted and dropped: it is the
+// activations' clipping, which an export of weights does not hold.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include <fmt/format.h>
 
 #include "core/arith/arith.h"
 #include "core/arith/dgq_math.h"
+#include "core/arith/export_codec.h"
 #include "core/arith/int_math.h"
 #include "core/arith/spec.h"
 #include "core/error.h"
@@ -135,6 +144,69 @@ bool dgq_reference_quantize(std::string_view options, uint64_t, Role role, const
   return true;
 }
 
+class DgqCodec final : public ExportCodec {
+ public:
+  explicit DgqCodec(int64_t group) : group_(group) {}
+  std::string spec() const override { return fmt::format("dgq:g={}", group_); }
+  bool decodes_to_arithmetic() const override { return true; }
+
+  std::vector<StoredTensor> store(std::span<const float> w, int64_t rows, int64_t cols) const override {
+    const DgqWeights q = dgq_quantize_weights(w.data(), rows, cols, cols, group_);
+    std::vector<StoredTensor> t;
+    std::vector<uint8_t> codes = pack_bits(q.u4, 4), zeros = pack_bits(q.zp, 4);
+    std::vector<uint8_t> s2(q.s2.size()), s1(q.s1.size() * sizeof(float));
+    std::memcpy(s2.data(), q.s2.data(), s2.size());
+    std::memcpy(s1.data(), q.s1.data(), s1.size());
+    const auto size = [](const std::vector<uint8_t>& b) {
+      return std::vector<int64_t>{static_cast<int64_t>(b.size())};
+    };
+    t.push_back({"", "U8", size(codes), std::move(codes)});
+    t.push_back({".zeros", "U8", size(zeros), std::move(zeros)});
+    t.push_back({".group_scale", "I8", {rows, cols / group_}, std::move(s2)});
+    t.push_back({".channel_scale", "F32", {rows}, std::move(s1)});
+    return t;
+  }
+
+  void load(const StoredTensors& tensors, int64_t rows, int64_t cols, float* out) const override {
+    if (cols % group_ != 0) throw Error("{}: group size g={} does not divide the input width {}", spec(), group_, cols);
+    DgqWeights q;
+    q.rows = rows;
+    q.cols = cols;
+    q.group = group_;
+    const size_t n = static_cast<size_t>(rows * cols), ng = static_cast<size_t>(rows * (cols / group_));
+    const auto nibbles = [](size_t k) { return std::vector<int64_t>{static_cast<int64_t>((k + 1) / 2)}; };
+    q.u4 = unpack_bits(tensors("", "U8", nibbles(n)), 4, n);
+    q.zp = unpack_bits(tensors(".zeros", "U8", nibbles(ng)), 4, ng);
+    q.s2.resize(ng);
+    q.s1.resize(static_cast<size_t>(rows));
+    std::memcpy(q.s2.data(), tensors(".group_scale", "I8", {rows, cols / group_}).data(), ng);
+    std::memcpy(q.s1.data(), tensors(".channel_scale", "F32", {rows}).data(), q.s1.size() * sizeof(float));
+    // The ranges store() keeps, so that the decoded weights are an A8W4 kernel's.
+    for (size_t g = 0; g < ng; ++g)
+      if (q.s2[g] < 1)
+        throw Error("{}: group scale {} (row {}, group {}) is outside 1..{}", spec(), q.s2[g],
+                    g / static_cast<size_t>(cols / group_), g % static_cast<size_t>(cols / group_), kDgqS8Max);
+    for (size_t i = 0; i < q.s1.size(); ++i)
+      if (!std::isfinite(q.s1[i]) || q.s1[i] < 0)
+        throw Error("{}: channel scale {} (row {}) is not a finite float >= 0", spec(), q.s1[i], i);
+    for (int64_t i = 0; i < rows; ++i)
+      for (int64_t j = 0; j < cols; ++j) {
+        const int v = q.w_s8(i, j);
+        if (v < -kDgqS8Max || v > kDgqS8Max)
+          throw Error("{}: weight (row {}, column {}): S2·(u − zp) = {} is outside the int8 range ±{}", spec(), i, j, v,
+                      kDgqS8Max);
+        out[i * cols + j] = q.value(i, j);
+      }
+  }
+
+ private:
+  int64_t group_;
+};
+
+std::unique_ptr<ExportCodec> make_dgq_codec(std::string_view options) {
+  return std::make_unique<DgqCodec>(parse_dgq(options).group);
+}
+
 }  // namespace
 
 extern const FormatInfo dgq_format{
@@ -146,6 +218,8 @@ extern const FormatInfo dgq_format{
     .example = "dgq:g=5",
     .make = &make_dgq,
     .reference_quantize = &dgq_reference_quantize,
+    .make_codec = &make_dgq_codec,
+    .export_help = "dgq:g=G",
 };
 
 }  // namespace lmul::arith

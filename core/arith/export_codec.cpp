@@ -1,10 +1,12 @@
 #include "core/arith/export_codec.h"
 
+#include <cstring>
+
 #include "core/error.h"
 
 namespace lmul::arith {
 
-PackedWeights ExportCodec::pack(std::span<const float> w, int64_t rows, int64_t cols) const {
+PackedWeights ScaledCodec::pack(std::span<const float> w, int64_t rows, int64_t cols) const {
   LMUL_ASSERT(rows >= 0 && cols >= 0 && static_cast<int64_t>(w.size()) == rows * cols);
   PackedWeights p;
   p.scale = scale(w, rows, cols);
@@ -21,19 +23,39 @@ PackedWeights ExportCodec::pack(std::span<const float> w, int64_t rows, int64_t 
   return p;
 }
 
-size_t ExportCodec::packed_size(size_t n) const {
+size_t ScaledCodec::packed_size(size_t n) const {
   return dtype() != "U8" ? n : (n * static_cast<size_t>(code_bits()) + 7) / 8;
 }
 
-std::vector<uint8_t> ExportCodec::codes(std::span<const uint8_t> bytes, size_t n) const {
+std::vector<uint8_t> ScaledCodec::codes(std::span<const uint8_t> bytes, size_t n) const {
   LMUL_ASSERT(bytes.size() >= packed_size(n));
   if (dtype() != "U8") return {bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(n)};
   return unpack_bits(bytes, code_bits(), n);
 }
 
-void ExportCodec::unpack(std::span<const uint8_t> bytes, size_t n, float scale, float* out) const {
+void ScaledCodec::unpack(std::span<const uint8_t> bytes, size_t n, float scale, float* out) const {
   const std::vector<uint8_t> c = codes(bytes, n);
   for (size_t i = 0; i < n; ++i) out[i] = decode(c[i]) * scale;
+}
+
+std::vector<StoredTensor> ScaledCodec::store(std::span<const float> w, int64_t rows, int64_t cols) const {
+  PackedWeights p = pack(w, rows, cols);
+  std::vector<uint8_t> scale(sizeof(float));
+  std::memcpy(scale.data(), &p.scale, sizeof(float));
+  std::vector<StoredTensor> t;
+  t.push_back({"", p.dtype, p.shape, std::move(p.bytes)});
+  t.push_back({".scale", "F32", {1}, std::move(scale)});
+  return t;
+}
+
+void ScaledCodec::load(const StoredTensors& tensors, int64_t rows, int64_t cols, float* out) const {
+  const size_t n = static_cast<size_t>(rows * cols);
+  const std::vector<int64_t> shape =
+      dtype() != "U8" ? std::vector<int64_t>{rows, cols} : std::vector<int64_t>{static_cast<int64_t>(packed_size(n))};
+  const std::span<const uint8_t> codes = tensors("", dtype(), shape);
+  float scale;
+  std::memcpy(&scale, tensors(".scale", "F32", {1}).data(), sizeof(float));
+  unpack(codes, n, scale, out);
 }
 
 std::vector<uint8_t> pack_bits(std::span<const uint8_t> codes, int bits) {

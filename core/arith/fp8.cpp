@@ -153,7 +153,7 @@ bool fp8_reference_quantize(std::string_view options, uint64_t seed, Role role, 
 
 // fp8:e4m3|e5m2 export: scale = finite amax / max finite (1 for an all-zero tensor), codes by
 // ofp8_encode (round_nearest_ref of w/scale), stored as F8_E4M3 / F8_E5M2.
-class Fp8Codec final : public ExportCodec {
+class Fp8Codec final : public ScaledCodec {
  public:
   explicit Fp8Codec(bool e5m2) : e5m2_(e5m2), f_(e5m2 ? MiniFloat::e5m2() : MiniFloat::e4m3()) {}
   std::string spec() const override { return e5m2_ ? "fp8:e5m2" : "fp8:e4m3"; }

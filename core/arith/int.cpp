@@ -125,7 +125,7 @@ bool int_reference_quantize(std::string_view options, uint64_t seed, Role role, 
   return true;
 }
 
-class IntCodec final : public ExportCodec {
+class IntCodec final : public ScaledCodec {
  public:
   explicit IntCodec(int b) : b_(b), qmax_((1 << (b - 1)) - 1) {}
   std::string spec() const override { return fmt::format("int:b={}", b_); }

@@ -94,7 +94,7 @@ bool pot_reference_quantize(std::string_view options, uint64_t, Role role, const
   return true;
 }
 
-class PotCodec final : public ExportCodec {
+class PotCodec final : public ScaledCodec {
  public:
   explicit PotCodec(int b) : b_(b) {}
   std::string spec() const override { return fmt::format("pot:b={}", b_); }

@@ -88,7 +88,7 @@ bool ternary_reference_quantize(std::string_view options, uint64_t, Role role, c
   return false;
 }
 
-class TernaryCodec final : public ExportCodec {
+class TernaryCodec final : public ScaledCodec {
  public:
   std::string spec() const override { return "ternary"; }
   int code_bits() const override { return 2; }
