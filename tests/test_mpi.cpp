@@ -137,4 +137,30 @@ TEST_SUITE("mpi") {
     CHECK_MESSAGE(differ.output.find("rank 1 of mpirun has another resolved config or dataset") != std::string::npos,
                   differ.output);
   }
+
+  TEST_CASE("SIGTERM to one rank: every rank stops after the same step, rank 0 writes latest, exit 0") {
+    if (!mpi_available()) return;
+    test::TempDir d;
+    const std::string c = config(d), run = d / "run", log = d / "log";
+    // A run far longer than the test; rank 1 (the newest process of the job) gets the signal once
+    // a step is logged. timeout: a run that ignored the signal fails the test instead of hanging it.
+    const std::string script = fmt::format(
+        "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 timeout 120 mpirun --oversubscribe --bind-to none "
+        "-np 2 {0} train {1} -q --set max_iters=100000 --set lr_decay_iters=100000 --set eval_interval=100000 "
+        "> {2} 2>&1 & M=$!; until grep -q train_loss {3}/metrics.jsonl 2>/dev/null; do sleep 0.1; done; "
+        "kill -TERM $(pgrep -n -f '{0} train {1}'); wait $M",
+        LMUL_BINARY, c, log, run);
+    const int status = std::system(script.c_str());
+    const std::string out = read_file(log);
+    REQUIRE_MESSAGE(WIFEXITED(status), out);
+    CHECK_MESSAGE(WEXITSTATUS(status) == 0, out);
+    const size_t at = out.find("stopped by SIGTERM after step ");
+    REQUIRE_MESSAGE(at != std::string::npos, out);
+    CHECK(out.find("stopped by SIGTERM", at + 1) == std::string::npos);  // one line: rank 0's
+    CHECK(std::filesystem::exists(run + "/ckpt/latest.safetensors"));
+    // One process continues from the step both ranks stopped after.
+    const int64_t step = std::stoll(out.substr(at + std::string("stopped by SIGTERM after step ").size()));
+    const RunResult more = run_lmul(fmt::format("train {} --resume -q --set max_iters={}", run, step + 2));
+    CHECK_MESSAGE(more.exit_code == 0, more.output);
+  }
 }
