@@ -9,7 +9,7 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 sets=(--set "dataset=$data" --set n_layer=4 --set n_head=4 --set n_embd=128 --set block_size=64 --set batch_size=6
-      --set gradient_accumulation_steps=2 --set dropout=0 --set "max_iters=$steps" --set "lr_decay_iters=$steps"
+      --set gradient_accumulation_steps=2 --set dropout=0 --set "max_iters=$steps" --set decay_lr=false
       --set eval_interval=100000 --set eval_iters=1 --set log_interval=100000 --set "out_dir=$out/run")
 for r in $(seq 1 "$rounds"); do
   a=$("$lmul" train configs/shakespeare_char_cpu.toml -q --overwrite "${sets[@]}" --set threads=2 2>&1 | grep '^done')
