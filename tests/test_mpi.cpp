@@ -1,6 +1,7 @@
 // Data-parallel training under mpirun (train/distributed.h), two processes on this machine: the
 // bit-exactness the README states, a checkpoint from two ranks resumed by one, the TCP transport,
-// and the errors (accumulation steps not divisible by N, ranks that disagree on the config).
+// the errors (accumulation steps not divisible by N, ranks that disagree on the config, stateful
+// arithmetic) and SIGTERM.
 // Skipped, with a message, in a build without MPI or where mpirun is not installed.
 #include <doctest/doctest.h>
 
@@ -136,6 +137,11 @@ TEST_SUITE("mpi") {
     CHECK(differ.exit_code == 2);
     CHECK_MESSAGE(differ.output.find("rank 1 of mpirun has another resolved config or dataset") != std::string::npos,
                   differ.output);
+    // Stochastic rounding's generator state would advance per rank: refused, naming the site.
+    const RunResult stateful =
+        mpirun("-np 2", fmt::format("train {} -q --overwrite --set arith.head=int:b=8,round=stochastic", c));
+    CHECK(stateful.exit_code == 2);
+    CHECK_MESSAGE(stateful.output.find("at lm_head keeps state across steps") != std::string::npos, stateful.output);
   }
 
   TEST_CASE("SIGTERM to one rank: every rank stops after the same step, rank 0 writes latest, exit 0") {
