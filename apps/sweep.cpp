@@ -7,6 +7,7 @@
 #include "apps/sweep/run_sweep.h"
 #include "apps/sweep/sweep_request.h"
 #include "core/error.h"
+#include "train/distributed.h"
 
 namespace lmul::apps {
 
@@ -92,7 +93,15 @@ void add_sweep(CLI::App& app) {
   cmd->add_option("--out", a->out, "Sweep dir (default: the config's out_dir + \"_sweep\")");
   cmd->add_flag("-q,--quiet", a->quiet, "No per-run live progress line (the sweep's lines stay)");
   cmd->footer(kFooter);
-  cmd->callback([a, cmd] { sweep::run_sweep(request_from(*a, *cmd), {.quiet = a->quiet}); });
+  cmd->callback([a, cmd] {
+    // N copies of the whole sweep would train the same runs into the same directories at once.
+    if (const int n = train::launched_processes(); n > 1)
+      throw Error(
+          "lmul sweep does not spread its runs over mpirun's {} processes: run it without mpirun (or "
+          "mpirun -np N lmul train for one run over N processes)",
+          n);
+    sweep::run_sweep(request_from(*a, *cmd), {.quiet = a->quiet});
+  });
 }
 
 }  // namespace lmul::apps

@@ -1,25 +1,54 @@
 // lmul train CONFIG.toml [--set key=value]... | lmul train RUN_DIR --resume
+// Under `mpirun -np N` (N > 1): data-parallel training, one process per rank (train/distributed.h).
 #include <filesystem>
 #include <memory>
 
 #include <fmt/format.h>
 
 #include "apps/commands.h"
-#include "train/signals.h"
-#include "train/config.h"
-#include "train/trainer.h"
 #include "core/error.h"
+#include "train/config.h"
+#include "train/distributed.h"
+#include "train/signals.h"
+#include "train/trainer.h"
 
 namespace lmul::apps {
 
+namespace {
+
+struct TrainArgs {
+  std::string config;
+  std::vector<std::string> sets;
+  std::vector<std::string> allow_changes;
+  bool resume = false, overwrite = false, quiet = false;
+};
+
+void run_train(const TrainArgs& a, train::DataParallel* dp) {
+  std::string path = a.config;
+  std::vector<std::string> sets = a.sets;
+  if (std::filesystem::is_directory(path)) {
+    if (!a.resume) throw Error("{} is a run directory: pass --resume to continue it, or give a CONFIG.toml", path);
+    sets.insert(sets.begin(), "out_dir=" + path);
+    path = (std::filesystem::path(path) / "config.toml").string();
+    if (!std::filesystem::exists(path)) throw Error("{}: missing: '{}' is not an lmul run directory", path, a.config);
+  }
+  if (a.resume) sets.push_back("init_from=resume");
+  train::TrainConfig c = train::load_config(path, sets);
+  train::install_stop_handlers();  // SIGINT/SIGTERM: finish the step, write ckpt/latest, exit 0
+  if (!a.allow_changes.empty() && !a.resume)
+    throw Error("--allow-change applies to --resume only (a new run has nothing to change)");
+  train::TrainOptions o;
+  o.overwrite = a.overwrite;
+  o.quiet = a.quiet;
+  o.allow_changes = a.allow_changes;
+  o.parallel = dp;
+  train::train(c, o);
+}
+
+}  // namespace
+
 void add_train(CLI::App& app) {
-  struct Args {
-    std::string config;
-    std::vector<std::string> sets;
-    std::vector<std::string> allow_changes;
-    bool resume = false, overwrite = false, quiet = false;
-  };
-  auto a = std::make_shared<Args>();
+  auto a = std::make_shared<TrainArgs>();
   auto* cmd = app.add_subcommand("train", "Train a GPT from a TOML config (nanoGPT key names)");
   cmd->add_option("config", a->config, "CONFIG.toml, or a run directory with --resume")->required();
   cmd->add_option("--set", a->sets,
@@ -32,25 +61,14 @@ void add_train(CLI::App& app) {
                   "...) differ from the run's own (repeatable; 'all' for every key)")
       ->delimiter(',');
   cmd->callback([a] {
-    std::string path = a->config;
-    std::vector<std::string> sets = a->sets;
-    if (std::filesystem::is_directory(path)) {
-      if (!a->resume) throw Error("{} is a run directory: pass --resume to continue it, or give a CONFIG.toml", path);
-      sets.insert(sets.begin(), "out_dir=" + path);
-      path = (std::filesystem::path(path) / "config.toml").string();
-      if (!std::filesystem::exists(path))
-        throw Error("{}: missing: '{}' is not an lmul run directory", path, a->config);
+    // Under mpirun -np N (N > 1) the run's processes; an error on any rank ends them all, one line.
+    const std::unique_ptr<train::DataParallel> dp = train::start_data_parallel();
+    try {
+      run_train(*a, dp.get());
+    } catch (const std::exception& e) {
+      if (dp) dp->fail(e);
+      throw;
     }
-    if (a->resume) sets.push_back("init_from=resume");
-    train::TrainConfig c = train::load_config(path, sets);
-    train::install_stop_handlers();  // SIGINT/SIGTERM: finish the step, write ckpt/latest, exit 0
-    if (!a->allow_changes.empty() && !a->resume)
-      throw Error("--allow-change applies to --resume only (a new run has nothing to change)");
-    train::TrainOptions o;
-    o.overwrite = a->overwrite;
-    o.quiet = a->quiet;
-    o.allow_changes = a->allow_changes;
-    train::train(c, o);
   });
 }
 

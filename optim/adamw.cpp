@@ -57,10 +57,12 @@ double sum_of_squares(const float* g, int64_t n) {
 }
 }  // namespace
 
+double grad_sum_of_squares(const Tensor& t) { return t.has_grad() ? sum_of_squares(t.grad(), t.numel()) : 0.0; }
+
 float grad_norm(const Parameters& params) {
   double total = 0;
   for (const auto& p : params)
-    if (p.value.has_grad()) total += sum_of_squares(p.value.grad(), p.value.numel());
+    if (p.value.has_grad()) total += grad_sum_of_squares(p.value);
   return static_cast<float>(std::sqrt(total));
 }
 

@@ -38,7 +38,10 @@ class AdamW {
 float clip_grad_norm(Parameters& params, float max_norm);
 // The same in two halves, so that the scaling rides on AdamW's pass:
 // opt.step(lr, clip_coefficient(grad_norm(params), max_norm)) updates as clip_grad_norm + step.
-float grad_norm(const Parameters& params);           // ‖all grads‖₂ (missing grads count as 0)
+float grad_norm(const Parameters& params);  // ‖all grads‖₂ (missing grads count as 0)
+// Σ g² of one tensor's gradient in double, in an order fixed by the tensor's size alone; grad_norm
+// adds these in parameter order (data-parallel training computes the same sum across processes).
+double grad_sum_of_squares(const Tensor& t);
 float clip_coefficient(float norm, float max_norm);  // max_norm/(norm + 1e-6) if below 1, else 1
 
 // nanoGPT's get_lr: linear warmup lr·(it+1)/(warmup+1), cosine decay to min_lr at lr_decay_iters,

@@ -4,7 +4,8 @@
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config libopenblas-openmp-dev libfmt-dev libcli11-dev doctest-dev
       libtomlplusplus-dev nlohmann-json3-dev libicu-dev libarchive-dev zlib1g-dev clang-format
-      clang libclang-rt-14-dev libomp-dev)  # clang + its sanitizer/libFuzzer runtimes + OpenMP: the fuzz build
+      clang libclang-rt-14-dev libomp-dev  # clang + its sanitizer/libFuzzer runtimes + OpenMP: the fuzz build
+      openmpi-bin libopenmpi-dev)          # mpirun -np N lmul train (data parallel) and its tests
 if [[ "${1:-}" == "--with-torch" ]]; then pkgs+=(python3-torch python3-numpy); fi
 missing=()
 for p in "${pkgs[@]}"; do

@@ -20,6 +20,7 @@
 #include "train/answer_accuracy.h"
 #include "train/batch_source.h"
 #include "train/checkpoint.h"
+#include "train/distributed.h"
 #include "train/evaluate.h"
 #include "train/init_from.h"
 #include "train/model.h"
@@ -41,7 +42,12 @@ struct Run {
   TrainConfig& c;
   std::unique_ptr<BatchSource> data;
   std::unique_ptr<nn::LanguageModel> model;
-  std::unique_ptr<optim::AdamW> opt;
+  std::unique_ptr<optim::AdamW> opt;  // with several processes: the AdamW state of this rank's shard
+  DataParallel* dp = nullptr;         // nullptr: one process
+  std::unique_ptr<Parameters> shard;  // this rank's tensors (dp only), which opt steps
+  std::vector<size_t> owned;          // their indices in the model's parameters
+  int64_t dropout_draws = -1;         // dropout draws per micro-batch (dp: measured on the first step)
+  bool root() const { return dp == nullptr || dp->root(); }
   optim::LrSchedule schedule;
   Rng dropout_rng{0};
   TrainState state;
@@ -74,7 +80,7 @@ std::string non_finite(double v) { return std::isnan(v) ? "nan" : fmt::format("{
 
 // The weights and AdamW moments are all finite (checked before they are saved: a checkpoint never
 // holds NaN or Inf weights that a resume would take up).
-bool all_finite(const Run& r) {
+bool all_finite(const Run& r, optim::AdamW& opt) {
   auto finite = [](const Tensor& t) {
     for (float v : t.values())
       if (!std::isfinite(v)) return false;
@@ -82,7 +88,7 @@ bool all_finite(const Run& r) {
   };
   for (const auto& p : r.model->parameters())
     if (!finite(p.value)) return false;
-  for (const auto* moments : {&r.opt->exp_avg(), &r.opt->exp_avg_sq()})
+  for (const auto* moments : {&opt.exp_avg(), &opt.exp_avg_sq()})
     for (const Tensor& t : *moments)
       if (!finite(t)) return false;
   return true;
@@ -90,6 +96,7 @@ bool all_finite(const Run& r) {
 
 // One line of metrics.jsonl, flushed; a failed write (disk full) stops the run naming the file.
 void append_metrics(Run& r, const nlohmann::ordered_json& line) {
+  if (!r.root()) return;  // rank 0 alone writes the run's files
   r.metrics << line.dump() << "\n";
   r.metrics.flush();
   if (!r.metrics)
@@ -113,6 +120,37 @@ std::unique_ptr<BatchSource> open_data(TrainConfig& c) {
   data->check_block_size(c.block_size, c.source);
   c.vocab_size = vocab;
   return data;
+}
+
+optim::AdamWConfig adamw_config(const TrainConfig& c) {
+  return {static_cast<float>(c.beta1), static_cast<float>(c.beta2), static_cast<float>(c.eps),
+          static_cast<float>(c.weight_decay)};
+}
+
+// AdamW over every tensor, with the shards' moments gathered into it (dp only; collective). Rank 0
+// gets it, the other ranks nullptr.
+std::unique_ptr<optim::AdamW> gathered_optimizer(Run& r) {
+  std::unique_ptr<optim::AdamW> full;
+  if (r.root()) {
+    full = std::make_unique<optim::AdamW>(r.model->parameters(), adamw_config(r.c));
+    full->set_steps(r.opt->steps());
+  }
+  std::vector<Tensor> none;
+  r.dp->gather_to_root(r.opt->exp_avg(), full ? full->exp_avg() : none);
+  r.dp->gather_to_root(r.opt->exp_avg_sq(), full ? full->exp_avg_sq() : none);
+  return full;
+}
+
+// Arithmetic that keeps state across forward passes (scaling histories, stochastic rounding's
+// counters) would evolve differently on each rank: refused under data parallelism.
+void refuse_stateful_arith(Run& r) {
+  for (GemmSite* site : r.model->gemm_sites())
+    for (const auto* mul : {site->forward.get(), site->backward.get()})
+      if (mul && !mul->state().empty())
+        throw Error(
+            "{}: the arithmetic '{}' at {} keeps state across steps, which each mpirun rank would evolve on "
+            "its own micro-batches: train it in one process (without mpirun)",
+            r.c.source, mul->spec(), site->name);
 }
 
 // Prepares out_dir. A scratch run never overwrites an existing run unless asked.
@@ -147,10 +185,21 @@ nlohmann::ordered_json restore(Run& r, const std::vector<std::string>& allowed) 
   nlohmann::ordered_json changes = resume_changes(saved.config, r.config, r.latest, allowed);
   // The arithmetic state (e.g. scaling histories) belongs to the arithmetic it was saved with.
   const bool same_arith = saved.config.value("arith", nlohmann::json()) == nlohmann::json(r.config["arith"]);
-  r.state = load_checkpoint(r.latest, *r.model, {r.opt.get(), same_arith}).state;
+  if (r.dp) {  // every rank reads the whole optimizer state and keeps its shard's
+    optim::AdamW full(r.model->parameters(), adamw_config(r.c));
+    r.state = load_checkpoint(r.latest, *r.model, {&full, same_arith}).state;
+    r.opt->set_steps(full.steps());
+    for (size_t k = 0; k < r.owned.size(); ++k)
+      for (auto [to, from] :
+           {std::pair{&r.opt->exp_avg(), &full.exp_avg()}, {&r.opt->exp_avg_sq(), &full.exp_avg_sq()}})
+        std::copy_n((*from)[r.owned[k]].data(), (*to)[k].numel(), (*to)[k].data());
+  } else {
+    r.state = load_checkpoint(r.latest, *r.model, {r.opt.get(), same_arith}).state;
+  }
   r.latest_step = r.state.iter;
   r.data->set_state({r.state.data_rng_seed, r.state.data_rng_counter});
   r.dropout_rng.set_state(r.state.dropout_rng_seed, r.state.dropout_rng_counter);
+  if (!r.root()) return changes;
   for (const auto& [k, v] : changes.items())
     fmt::print(stderr, "lmul train: resume: {} changed from {} to {}\n", k, v[0].dump(), v[1].dump());
   truncate_metrics((r.dir / "metrics.jsonl").string(), r.state.iter);
@@ -160,6 +209,7 @@ nlohmann::ordered_json restore(Run& r, const std::vector<std::string>& allowed) 
 // config.toml (the resolved config) and the metrics header; a resumed run appends a second
 // header saying where it resumed and which keys changed.
 void open_logs(Run& r, bool resuming, const nlohmann::ordered_json& changes) {
+  if (!r.root()) return;
   {
     std::ofstream f(r.dir / "config.toml");
     f << to_toml(r.c);
@@ -184,14 +234,25 @@ void open_logs(Run& r, bool resuming, const nlohmann::ordered_json& changes) {
 Run start_run(TrainConfig& c, const TrainOptions& o) {
   set_threads(c.threads);
   Run r(c);
+  r.dp = o.parallel;
+  if (r.dp && c.gradient_accumulation_steps % r.dp->size() != 0)
+    throw Error(
+        "{}: gradient_accumulation_steps={} is not divisible by the {} processes of mpirun -np {} (each rank runs an "
+        "equal share of the micro-batches): set gradient_accumulation_steps to a multiple of {}",
+        c.source, c.gradient_accumulation_steps, r.dp->size(), r.dp->size(), r.dp->size());
   r.data = open_data(c);
   if (init_from_run(c)) check_init_from(c);
   if (c.qat) check_qat_config(c);
-  prepare_run_dir(c, o);
+  if (r.dp) r.dp->check_same(run_identity_hash(to_json(c).dump(), c.dataset), "resolved config or dataset");
+  if (r.root()) prepare_run_dir(c, o);
   r.model = make_model(c);
-  r.opt = std::make_unique<optim::AdamW>(
-      r.model->parameters(), optim::AdamWConfig{static_cast<float>(c.beta1), static_cast<float>(c.beta2),
-                                                static_cast<float>(c.eps), static_cast<float>(c.weight_decay)});
+  if (r.dp) {
+    refuse_stateful_arith(r);
+    r.owned = r.dp->shard(r.model->parameters());
+    r.shard = std::make_unique<Parameters>();
+    for (size_t i : r.owned) r.shard->push_back(r.model->parameters()[i]);  // the same tensors, shared
+  }
+  r.opt = std::make_unique<optim::AdamW>(r.dp ? *r.shard : r.model->parameters(), adamw_config(c));
   r.schedule = {static_cast<float>(c.learning_rate), static_cast<float>(c.min_lr), c.warmup_iters, c.lr_decay_iters,
                 c.decay_lr};
   r.dropout_rng.set_state(static_cast<uint64_t>(c.seed) ^ 0xd409ull, 0);
@@ -214,14 +275,21 @@ Run start_run(TrainConfig& c, const TrainOptions& o) {
   return r;
 }
 
+// Every rank calls it (the shards' moments are gathered); rank 0 writes.
 void save(Run& r, const std::string& path) {
-  if (!all_finite(r)) diverged(r, r.state.iter, "the weights are no longer finite");
+  std::unique_ptr<optim::AdamW> gathered = r.dp ? gathered_optimizer(r) : nullptr;
+  optim::AdamW* opt = r.dp ? gathered.get() : r.opt.get();
+  if (!r.root()) {
+    if (path == r.latest) r.latest_step = r.state.iter;
+    return;
+  }
+  if (!all_finite(r, *opt)) diverged(r, r.state.iter, "the weights are no longer finite");
   const BatchSource::State loader = r.data->state();
   r.state.data_rng_seed = loader.seed;
   r.state.data_rng_counter = loader.counter;
   r.state.dropout_rng_seed = r.dropout_rng.seed();
   r.state.dropout_rng_counter = r.dropout_rng.counter();
-  save_checkpoint(path, *r.model, r.opt.get(), r.state, r.config);
+  save_checkpoint(path, *r.model, opt, r.state, r.config);
   if (r.c.qat) save_qat_calibration(path, *r.model, r.c, r.state.iter);
   if (path == r.latest) r.latest_step = r.state.iter;
 }
@@ -242,29 +310,117 @@ EvalLosses evaluate(Run& r) {
   return out;
 }
 
+// The gradients summed micro-batch by micro-batch: each micro-batch's backward starts from zeroed
+// gradients and is then added to the sum of the earlier ones, ((g₀ + g₁) + g₂) + …. A backward
+// into the running sum would fuse the addition into its GEMMs (other bits); summing whole
+// micro-batch gradients is what N processes do (each its own micro-batches, then the owner rank by
+// rank), so that with one micro-batch per rank the two give the same bits.
+class MicroBatchSum {
+ public:
+  explicit MicroBatchSum(Parameters& params) : params_(params) {}
+  // Before the backward of a micro-batch that is not this process's first: the sum so far set aside.
+  void set_aside() {
+    int64_t total = 0;
+    for (const auto& p : params_) total += p.value.numel();
+    sum_.resize(static_cast<size_t>(total));
+    had_.assign(params_.size(), false);
+    int64_t at = 0;
+    for (size_t i = 0; i < params_.size(); ++i) {
+      const Tensor& t = params_[i].value;
+      if (t.has_grad()) {
+        had_[i] = true;
+        std::copy_n(t.grad(), t.numel(), sum_.data() + at);
+        t.zero_grad();
+      }
+      at += t.numel();
+    }
+  }
+  // After it: its gradient added to the sum set aside.
+  void add_back() {
+    int64_t at = 0;
+    for (size_t i = 0; i < params_.size(); ++i) {
+      const Tensor& t = params_[i].value;
+      if (had_[i]) {
+        float* g = t.grad();
+        const float* s = sum_.data() + at;
+        const int64_t n = t.numel();
+#pragma omp parallel for simd schedule(static)
+        for (int64_t j = 0; j < n; ++j) g[j] = s[j] + g[j];
+      }
+      at += t.numel();
+    }
+  }
+
+ private:
+  Parameters& params_;
+  std::vector<float> sum_;
+  std::vector<bool> had_;
+};
+
+// Data parallel: micro-batch k draws the dropout stream from the same place on every rank, the
+// step's first draw + k·(draws per micro-batch), as one process does running them in order. The
+// draws per micro-batch are rank 0's count on its first micro-batch (fixed by the shapes).
+void align_dropout(Run& r, int64_t micro, uint64_t first_draw, bool before) {
+  if (before) {
+    if (r.dropout_draws < 0 && !r.root()) r.dropout_draws = static_cast<int64_t>(r.dp->broadcast(0));
+    if (r.dropout_draws >= 0)
+      r.dropout_rng.set_state(r.dropout_rng.seed(), first_draw + static_cast<uint64_t>(micro * r.dropout_draws));
+    return;
+  }
+  if (r.dropout_draws < 0)
+    r.dropout_draws = static_cast<int64_t>(r.dp->broadcast(r.dropout_rng.counter() - first_draw));
+  if (r.dropout_rng.counter() != first_draw + static_cast<uint64_t>((micro + 1) * r.dropout_draws))
+    throw RuntimeFailure(fmt::format(
+        "data parallel: micro-batch {} took {} dropout draws, micro-batch 0 {}", micro,
+        r.dropout_rng.counter() - first_draw - static_cast<uint64_t>(micro * r.dropout_draws), r.dropout_draws));
+}
+
 struct StepStats {
   double loss = 0;  // mean over the micro-batches
   float grad_norm = 0;
 };
 
-// One optimizer step: forward and backward of every micro-batch (gradients accumulate, each loss
-// scaled by 1/steps), the cross-process reduction seam, clipping, AdamW.
-StepStats train_step(Run& r, float lr, GradientReduction* reduction) {
+// One optimizer step: forward and backward of every micro-batch of this process (the loss seeded
+// 1/steps, gradients summed in micro-batch order), then, in one process, clipping and AdamW; with
+// several, the gradients reduced to their shard's owner, the owner's AdamW and the all-gather.
+StepStats train_step(Run& r, float lr) {
   const int64_t steps = r.c.gradient_accumulation_steps;
+  const int64_t mine = r.dp ? steps / r.dp->size() : steps, first = r.dp ? r.dp->rank() * mine : 0;
+  Parameters& params = r.model->parameters();
   r.model->set_training(true);
   Batch batch;
-  StepStats s;
+  MicroBatchSum sum(params);
+  std::vector<double> losses;
+  const uint64_t first_draw = r.dropout_rng.counter();
   for (int64_t micro = 0; micro < steps; ++micro) {
+    // Every rank draws every micro-batch (a copy of B·T tokens): the loader's state stays the same everywhere.
     r.data->next_train(r.c.batch_size, r.c.block_size, batch);
+    if (micro < first || micro >= first + mine) continue;
+    if (r.dp) align_dropout(r, micro, first_draw, true);
+    if (micro > first) sum.set_aside();
     Tensor loss = r.model->forward(batch.x, r.c.batch_size, r.c.block_size, batch.y, r.dropout_rng).loss;
-    s.loss += loss.item();
+    if (r.dp) align_dropout(r, micro, first_draw, false);
+    losses.push_back(loss.item());
     backward(loss, 1.0f / static_cast<float>(steps));
+    if (micro > first) sum.add_back();
   }
+  StepStats s;
+  if (r.dp) {
+    r.dropout_rng.set_state(r.dropout_rng.seed(), first_draw + static_cast<uint64_t>(steps * r.dropout_draws));
+    losses = r.dp->all_gather(losses);  // rank order is micro-batch order
+  }
+  for (double l : losses) s.loss += l;
   s.loss /= static_cast<double>(steps);
-  if (reduction) reduction->reduce(r.model->parameters());
-  s.grad_norm = optim::grad_norm(r.model->parameters());
-  r.opt->step(lr, optim::clip_coefficient(s.grad_norm, static_cast<float>(r.c.grad_clip)));  // clips in AdamW's pass
-  r.opt->zero_grad();
+  if (r.dp) {
+    s.grad_norm = r.dp->reduce_gradients(params);
+    r.opt->step(lr, optim::clip_coefficient(s.grad_norm, static_cast<float>(r.c.grad_clip)));  // this rank's shard
+    r.dp->all_gather_parameters(params);
+    for (auto& p : params) p.value.zero_grad();
+  } else {
+    s.grad_norm = optim::grad_norm(params);
+    r.opt->step(lr, optim::clip_coefficient(s.grad_norm, static_cast<float>(r.c.grad_clip)));  // clips in AdamW's pass
+    r.opt->zero_grad();
+  }
   return s;
 }
 
@@ -277,6 +433,7 @@ double median(std::vector<double> v) {
 int64_t tokens_per_iter(const TrainConfig& c) { return c.gradient_accumulation_steps * c.batch_size * c.block_size; }
 
 void announce(const Run& r) {
+  if (!r.root()) return;
   const TrainConfig& c = r.c;
   fmt::print(stderr, "lmul train: {} params ({} non-embedding), {} tokens/iter, {} threads\n",
              r.model->num_params(false), r.model->num_params(), tokens_per_iter(c), omp_get_max_threads());
@@ -296,7 +453,8 @@ void evaluate_and_save(Run& r, int64_t it, int64_t first_iter, nlohmann::ordered
   if (!std::isfinite(e.val) || !std::isfinite(e.train))
     diverged(r, it, fmt::format("evaluation loss is {} (train) / {} (val)", non_finite(e.train), non_finite(e.val)));
   const std::string accuracy = e.val_accuracy >= 0 ? fmt::format(", val accuracy {:.4f}", e.val_accuracy) : "";
-  progress.line(fmt::format("step {}: train loss {:.4f}, val loss {:.4f}{}", it, e.train, e.val, accuracy));
+  if (r.root())
+    progress.line(fmt::format("step {}: train loss {:.4f}, val loss {:.4f}{}", it, e.train, e.val, accuracy));
   line["val_loss"] = e.val;
   line["eval_train_loss"] = e.train;
   if (e.val_accuracy >= 0) line["val_accuracy"] = e.val_accuracy;
@@ -325,6 +483,7 @@ void log_step(Run& r, int64_t it, nlohmann::ordered_json& line, const StepStats&
 // SIGINT/SIGTERM after a step: ckpt/latest written, and how to continue.
 void stop_for_signal(Run& r, int64_t it, int sig) {
   save(r, r.latest);
+  if (!r.root()) return;
   fmt::print(stderr,
              "lmul train: stopped by {} after step {}; checkpoint written to {}; continue with: "
              "lmul train {} --resume\n",
@@ -348,7 +507,7 @@ TrainResult train(TrainConfig& c, const TrainOptions& o) {
   Run r = start_run(c, o);
   announce(r);
   TrainResult result;
-  Progress progress(c.max_iters, !o.quiet);
+  Progress progress(c.max_iters, !o.quiet && r.root());
   std::vector<double> step_ms;
   const auto t_start = Clock::now();
   const int64_t first_iter = r.state.iter;
@@ -363,7 +522,8 @@ TrainResult train(TrainConfig& c, const TrainOptions& o) {
       break;
     }
     const auto t0 = Clock::now();
-    const StepStats s = train_step(r, lr, o.gradient_reduction);
+    const StepStats s = train_step(r, lr);
+    if (r.dp) refuse_stateful_arith(r);
     const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
     step_ms.push_back(ms);
     if (!std::isfinite(s.loss)) diverged(r, it, fmt::format("loss is {}", non_finite(s.loss)));
@@ -371,7 +531,8 @@ TrainResult train(TrainConfig& c, const TrainOptions& o) {
     r.last_finite_step = it;
     log_step(r, it, line, s, lr, ms);
     r.state.iter = it + 1;
-    if (const int sig = stop_signal(); sig != 0) {
+    // Under mpirun every rank stops after the same step (a signal reaches each at its own time).
+    if (const int sig = r.dp ? r.dp->max(stop_signal()) : stop_signal(); sig != 0) {
       progress.finish();
       stop_for_signal(r, it, sig);
       summarise(r, step_ms, result);
@@ -393,10 +554,12 @@ TrainResult train(TrainConfig& c, const TrainOptions& o) {
   r.metrics.flush();
   if (!r.metrics) throw RuntimeFailure(fmt::format("{}: write failed", (r.dir / "metrics.jsonl").string()));
   summarise(r, step_ms, result);
-  fmt::print(stderr,
-             "done: {} iterations, val loss {:.4f} (best {:.4f}), median {:.1f} ms/step, {:.0f} tokens/s; run dir {}\n",
-             result.iters, result.final_val_loss, result.best_val_loss, result.median_ms_per_step, result.tokens_per_s,
-             c.out_dir);
+  if (r.root())
+    fmt::print(
+        stderr,
+        "done: {} iterations, val loss {:.4f} (best {:.4f}), median {:.1f} ms/step, {:.0f} tokens/s; run dir {}\n",
+        result.iters, result.final_val_loss, result.best_val_loss, result.median_ms_per_step, result.tokens_per_s,
+        c.out_dir);
   return result;
 }
 

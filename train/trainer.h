@@ -10,21 +10,14 @@
 
 namespace lmul::train {
 
-// The seam for data-parallel training: called once per optimizer step, after the backward of
-// every local micro-batch and before clipping. An implementation that runs one process per
-// shard of the batch makes every process's gradients the sum over all of them here; with none
-// (a single process), the gradients stay as the micro-batches left them.
-class GradientReduction {
- public:
-  virtual ~GradientReduction() = default;
-  virtual void reduce(Parameters& params) = 0;
-};
+class DataParallel;  // train/distributed.h
 
 struct TrainOptions {
   TrainOptions(bool overwrite_ = false, bool quiet_ = false) : overwrite(overwrite_), quiet(quiet_) {}
   bool overwrite = false;  // allow a scratch run into an out_dir that already holds a run
   bool quiet = false;      // no progress line
-  GradientReduction* gradient_reduction = nullptr;
+  // The processes of a data-parallel run (mpirun -np N, N > 1), or nullptr: one process.
+  DataParallel* parallel = nullptr;
   // Keys that define the experiment and may change on resume all the same ("all": any of them).
   std::vector<std::string> allow_changes;
 };
