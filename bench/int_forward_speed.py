@@ -9,7 +9,7 @@ of those ratios).
 
   OMP_WAIT_POLICY=passive /usr/bin/python3 bench/int_forward_speed.py --threads 1 --rounds 3 --only baby
   OMP_WAIT_POLICY=passive /usr/bin/python3 bench/int_forward_speed.py --threads 1 --rounds 2 --only 6/6 \
-      --steps 4 --warmup 1
+      --steps 2 --warmup 1 --batch-size 8
 """
 
 import argparse
@@ -28,6 +28,7 @@ def main():
     common_args(p)
     p.add_argument("--steps", type=int, default=0, help="timed steps (default: the config's in train_speed.py)")
     p.add_argument("--warmup", type=int, default=-1, help="untimed steps first (default: the config's)")
+    p.add_argument("--batch-size", type=int, default=0, help="override the config's batch_size (rows = B·T)")
     args = p.parse_args()
     for name, c in CONFIGS.items():
         if args.only and args.only not in name:
@@ -39,15 +40,18 @@ def main():
             c["steps"] = args.steps
         if args.warmup >= 0:
             c["warmup"] = args.warmup
+        extra = ["batch_size=%d" % args.batch_size] if args.batch_size else []
+        if args.batch_size:
+            c["batch_size"] = args.batch_size
         ms = {s: [] for s in SPECS}
         for r in range(args.rounds):
             for s in SPECS:
-                ms[s].append(run_lmul(args, c, ["arith.linear=" + s]))
+                ms[s].append(run_lmul(args, c, extra + ["arith.linear=" + s]))
             print("%s round %d: %s" % (name, r + 1, ", ".join("%s %.1f ms" % (s, ms[s][-1]) for s in SPECS)),
                   file=sys.stderr, flush=True)
-        print("%s: %s, %d thread(s), %s, %d timed steps after %d; `%s`" % (
-            name, datetime.date.today(), args.threads, platform.processor() or platform.machine(), c["steps"],
-            c["warmup"], " ".join(["bench/int_forward_speed.py"] + sys.argv[1:])))
+        print("%s (batch_size %d): %s, %d thread(s), %s, %d timed steps after %d; `%s`" % (
+            name, c["batch_size"], datetime.date.today(), args.threads, platform.processor() or platform.machine(),
+            c["steps"], c["warmup"], " ".join(["bench/int_forward_speed.py"] + sys.argv[1:])))
         print()
         print("| arith.linear | ms/step (median) | ÷ exact (median of rounds) | runs (ms) |")
         print("|---|---|---|---|")
