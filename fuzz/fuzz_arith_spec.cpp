@@ -1,13 +1,14 @@
 // Arithmetic spec strings ("exact", "lmul:m=4,variant=formula", "fp8:e4m3,scale=delayed", ...) of every
 // registered format, and export codec specs (`lmul export --format`).
 // Properties: a spec that parses has a canonical form that parses to itself; the multiplier it
-// makes quantises and multiplies a small operand without a sanitizer report; a codec packs and
-// unpacks a small weight.
+// makes quantises and multiplies a small operand (with gemm=int, also through its integer forward
+// GEMM) without a sanitizer report; a codec packs and unpacks a small weight.
 #include <array>
 #include <cmath>
 
 #include "core/arith/arith.h"
 #include "core/arith/export_codec.h"
+#include "core/arith/int8_linear.h"
 #include "fuzz/fuzz_input.h"
 
 using namespace lmul;
@@ -29,6 +30,12 @@ void exercise(arith::Multiplier& mul) {
     g.lda = g.ldb = g.ldc = 4;
     g.C = c.data();
     mul.gemm(g);
+  }
+  if (mul.int8_forward()) {  // gemm=int: the integer forward GEMM of the operand by itself
+    arith::Int8Codes a, w;
+    mul.int8_codes(arith::Role::activation, kOperand.data(), 4, 4, 4, a);
+    mul.int8_codes(arith::Role::weight, kOperand.data(), 4, 4, 4, w);
+    arith::int8_linear(a, w, 4, 4, 4, c.data(), 4);
   }
   mul.set_state(mul.state());
 }

@@ -41,7 +41,9 @@ BitLinear::BitLinear(const std::string& name, int64_t in, int64_t out, const Gem
 // dW from the quantised activations, dx from the quantised weights, fusedbitnet.py:470-510).
 Tensor BitLinear::forward(const Tensor& x) {
   Tensor y = rms_norm(x, norm_weight, eps);
-  if (!frozen_weight.defined() || grad_enabled()) return linear(y, weight, Tensor(), site);
+  // An integer forward (gemm=int) takes the weight's codes, not the frozen values: linear() forms them.
+  if (!frozen_weight.defined() || grad_enabled() || site.forward->int8_forward())
+    return linear(y, weight, Tensor(), site);
   // linear()'s forward with the weight quantised once: the same quantise and gemm calls.
   const int64_t in = weight.size(1), out = weight.size(0), N = y.numel() / in;
   Tensor yq(y.shape());

@@ -4,6 +4,7 @@
 // samples and exports it under the reference's state_dict names.
 #include <doctest/doctest.h>
 
+#include <bit>
 #include <cmath>
 #include <map>
 #include <set>
@@ -168,6 +169,23 @@ TEST_SUITE("matmulfree") {
     nn::MatMulFreeConfig no_lb = tiny(1);
     no_lb.use_lower_bound = false;
     CHECK(nn::MatMulFree(no_lb, {}, 0).parameters().front().name == "model.embeddings.weight");
+  }
+
+  TEST_CASE("a frozen BitLinear with gemm=int multiplies the weight's codes, as the unfrozen one does") {
+    Parameters params;
+    nn::BitLinear bl("l", 37, 19, {"ternary:gemm=int", "same"}, 1, 1e-6f, params);
+    Rng rng(4);
+    for (float& v : bl.weight.values()) v = static_cast<float>(rng.normal()) * 0.1f;
+    Tensor x({2, 5, 37});
+    for (float& v : x.values()) v = static_cast<float>(rng.normal());
+    NoGrad ng;
+    const Tensor a = bl.forward(x);
+    bl.freeze();
+    const Tensor b = bl.forward(x);
+    bl.unfreeze();
+    REQUIRE(a.numel() == b.numel());
+    for (int64_t i = 0; i < a.numel(); ++i)
+      CHECK(std::bit_cast<uint32_t>(a.data()[i]) == std::bit_cast<uint32_t>(b.data()[i]));
   }
 
   TEST_CASE("generation carrying the recurrent state gives the logits of a full forward at every position") {

@@ -31,6 +31,19 @@ struct Gemm {
   bool accumulate = false;
 };
 
+// An operand as int8 codes (Multiplier::int8_codes): value(i, j) = code[i·cols + j] · scale(i), or
+// code[i·cols + j] / scale(i) when divide is set (BitNet's activations keep s = 127/absmax and divide
+// by it). scale holds one value per row, or a single value for the whole operand. An integer code
+// cannot carry a NaN: a NaN element gets code 0 and nan_row[i] = 1, and int8_linear() makes every
+// product of that row NaN (nan_row is empty when the operand has none).
+struct Int8Codes {
+  std::vector<int8_t> code;
+  std::vector<float> scale;
+  bool divide = false;
+  std::vector<uint8_t> nan_row;
+  float scale_of(int64_t row) const { return scale.size() == 1 ? scale[0] : scale[static_cast<size_t>(row)]; }
+};
+
 // One multiply arithmetic. A model owns one instance per GEMM site and pass, so an instance may
 // keep state (delayed-scaling amax history, a stochastic-rounding generator).
 class Multiplier {
@@ -48,6 +61,15 @@ class Multiplier {
   // Forms the products of already-quantised operands as this arithmetic does, sums in fp32.
   // May use the OpenMP pool (nested calls from a parallel region run on one thread).
   virtual void gemm(const Gemm& g) = 0;
+
+  // The integer forward (`gemm=int` of int and ternary): true when a Linear layer's forward GEMM
+  // Y = X·Wᵀ multiplies int8 codes of X (Role::activation) and W (Role::weight) with exact int32
+  // sums (int8_linear.h) instead of calling gemm() on the quantised values. Backward GEMMs still
+  // multiply quantize()'s values with gemm(); other GEMM sites (attention) are unchanged.
+  virtual bool int8_forward() const { return false; }
+  // Only where int8_forward(): the codes of the operand quantize(role, ...) rounds — the same grid
+  // points, the same scales, without the rounding of q·s to fp32.
+  virtual void int8_codes(Role role, const float* x, int64_t rows, int64_t cols, int64_t ld, Int8Codes& out);
 
   // batch GEMMs g_i = g with A, B, C advanced by i·stride_a, i·stride_b, i·stride_c floats.
   virtual void gemm_batched(const Gemm& g, int64_t batch, int64_t stride_a, int64_t stride_b, int64_t stride_c);

@@ -8,6 +8,11 @@
 // q·s is one fp32 rounding of the integer grid point, so the sgemm differs from an integer GEMM
 // with a final rescale by that rounding (≈ 2^−24 relative) besides summation order.
 // Specials: NaN stays NaN, ±Inf clamps to ±qmax·s, the max ignores non-finite values.
+// gemm=fp32 (default) multiplies those q·s values with sgemm. gemm=int (w, a ≤ 8; gran=tensor or
+// channel; round=nearest) runs a Linear layer's forward Y = X·Wᵀ as integer hardware does
+// (int8_linear.h): acc = Σ_k q_x·q_w exact in int32, y = (float(acc)·s_x(token))·s_w(tensor or
+// output channel), each · one fp32 rounding; a row with a NaN gives NaN outputs. The backward GEMMs
+// (fp32 gradients × the q·s values) and every other GEMM site are as with gemm=fp32.
 // Export codec int:b=2..8: B-bit two's complement codes (I8 for B = 8, else packed U8) with the
 // per-tensor scale max|W|/qmax, decoding to exactly the values of int:b=B (gran=tensor) weights.
 #include <algorithm>
@@ -32,14 +37,15 @@ constexpr uint32_t kIntStateTag = 0x494E5431;  // "INT1"
 
 class Integer final : public Multiplier {
  public:
-  Integer(int w, int a, Granularity gran, int64_t group, Rounding rounding, uint64_t seed)
-      : w_(w), a_(a), gran_(gran), group_(group), rounding_(rounding), stream_(seed) {}
+  Integer(int w, int a, Granularity gran, int64_t group, Rounding rounding, bool int_gemm, uint64_t seed)
+      : w_(w), a_(a), gran_(gran), group_(group), rounding_(rounding), int_gemm_(int_gemm), stream_(seed) {}
 
   std::string spec() const override {
     const char* gran = gran_ == Granularity::tensor ? "tensor" : gran_ == Granularity::row ? "channel" : "group";
     std::string s = fmt::format("int:w={},a={},gran={}", w_, a_, gran);
     if (gran_ == Granularity::group) s += fmt::format(",g={}", group_);
-    return s + fmt::format(",round={}", rounding_name(rounding_));
+    s += fmt::format(",round={}", rounding_name(rounding_));
+    return int_gemm_ ? s + ",gemm=int" : s;  // gemm=fp32, the default, is not spelled: older specs stay canonical
   }
 
   bool quantize(Role role, const float* x, int64_t rows, int64_t cols, int64_t ld, float* out) override {
@@ -51,6 +57,12 @@ class Integer final : public Multiplier {
   }
 
   void gemm(const Gemm& g) override { sgemm(g); }
+
+  bool int8_forward() const override { return int_gemm_; }
+  void int8_codes(Role role, const float* x, int64_t rows, int64_t cols, int64_t ld, Int8Codes& out) override {
+    if (!int_gemm_ || role == Role::gradient) Multiplier::int8_codes(role, x, rows, cols, ld, out);  // throws
+    int_codes(x, rows, cols, ld, (1 << ((role == Role::weight ? w_ : a_) - 1)) - 1, gran_, out);
+  }
 
   std::vector<uint8_t> state() const override {
     StateWriter w;
@@ -70,6 +82,7 @@ class Integer final : public Multiplier {
   Granularity gran_;
   int64_t group_;
   Rounding rounding_;
+  bool int_gemm_;
   CounterStream stream_;
 };
 
@@ -78,6 +91,7 @@ struct IntOptions {
   Granularity gran;
   int64_t group;
   Rounding rounding;
+  bool int_gemm;
 };
 
 IntOptions parse_int(std::string_view options) {
@@ -90,13 +104,19 @@ IntOptions parse_int(std::string_view options) {
   if (gran != Granularity::group && o.has("g")) throw Error("arith spec '{}': g= applies to gran=group only", o.spec());
   const int64_t group = o.integer("g", 128, 1, 1 << 20);
   const Rounding rounding = rounding_option(o);
+  const bool int_gemm = o.choice("gemm", "fp32", "fp32|int") == "int";
+  if (int_gemm && (w > 8 || a > 8 || gran == Granularity::group || rounding != Rounding::nearest))
+    throw Error(
+        "arith spec '{}': gemm=int takes w, a ≤ 8, gran=tensor|channel and round=nearest (int8 codes with one "
+        "scale per tensor or row); drop gemm=int or those options",
+        o.spec());
   o.finish();
-  return {w, a, gran, group, rounding};
+  return {w, a, gran, group, rounding, int_gemm};
 }
 
 std::unique_ptr<Multiplier> make_int(std::string_view options, uint64_t seed) {
   const IntOptions p = parse_int(options);
-  return std::make_unique<Integer>(p.w, p.a, p.gran, p.group, p.rounding, seed);
+  return std::make_unique<Integer>(p.w, p.a, p.gran, p.group, p.rounding, p.int_gemm, seed);
 }
 
 // Weights and activations: int_value_ref with s = finite amax of the element's group / qmax.
@@ -162,9 +182,10 @@ std::unique_ptr<ExportCodec> make_int_codec(std::string_view options) {
 extern const FormatInfo int_format{
     .name = "int",
     .help =
-        "int:b=8[,w=B][,a=B][,gran=tensor*|channel|group][,g=128][,round=nearest*|stochastic] "
+        "int:b=8[,w=B][,a=B][,gran=tensor*|channel|group][,g=128][,round=nearest*|stochastic][,gemm=fp32*|int] "
         "symmetric integer, B 2..16, scale=max|x|/(2^(B-1)-1) per tensor/row/group; "
-        "gradients fp32; NaN kept, Inf clamped",
+        "gradients fp32; NaN kept, Inf clamped; gemm=int (w,a<=8, tensor/channel, nearest): Linear forward "
+        "on int8 codes, exact int32 sums, y=(acc*s_x)*s_w",
     .example = "int:b=8",
     .make = &make_int,
     .reference_quantize = &int_reference_quantize,

@@ -56,4 +56,34 @@ void int_quantize(const float* x, int64_t rows, int64_t cols, int64_t ld, float*
     }
 }
 
+void int_codes(const float* x, int64_t rows, int64_t cols, int64_t ld, int qmax, Granularity gran, Int8Codes& out) {
+  const float lim = static_cast<float>(qmax);
+  float tensor_amax = 0.0f;
+  if (gran == Granularity::tensor)
+    for (int64_t i = 0; i < rows; ++i) tensor_amax = std::max(tensor_amax, finite_amax(x + i * ld, cols));
+  out.code.assign(static_cast<size_t>(rows * cols), 0);
+  out.scale.assign(gran == Granularity::tensor ? 1 : static_cast<size_t>(rows), tensor_amax / lim);
+  out.divide = false;
+  out.nan_row.assign(static_cast<size_t>(rows), 0);
+  bool any_nan = false;
+#pragma omp parallel for schedule(static) if (rows * cols > 16384) reduction(|| : any_nan)
+  for (int64_t i = 0; i < rows; ++i) {
+    const float* xi = x + i * ld;
+    int8_t* qi = out.code.data() + i * cols;
+    const float s = gran == Granularity::tensor ? out.scale[0] : finite_amax(xi, cols) / lim;
+    if (gran != Granularity::tensor) out.scale[static_cast<size_t>(i)] = s;
+    bool nan = false;
+    for (int64_t j = 0; j < cols; ++j) nan = nan || std::isnan(xi[j]);
+    out.nan_row[static_cast<size_t>(i)] = nan;
+    any_nan = any_nan || nan;
+    if (s == 0.0f) continue;
+#pragma omp simd
+    for (int64_t j = 0; j < cols; ++j) {
+      const float v = std::isnan(xi[j]) ? 0.0f : xi[j];  // no NaN reaches the float → int conversion
+      qi[j] = static_cast<int8_t>(std::clamp(std::nearbyint(v / s), -lim, lim));
+    }
+  }
+  if (!any_nan) out.nan_row.clear();
+}
+
 }  // namespace lmul::arith

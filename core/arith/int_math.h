@@ -2,6 +2,7 @@
 #pragma once
 #include <cstdint>
 
+#include "core/arith/arith.h"
 #include "core/arith/rounding.h"
 
 namespace lmul::arith {
@@ -19,5 +20,9 @@ float int_value_ref(float x, float s, int qmax, Rounding rounding, uint32_t r);
 // random_bits(key, i·cols + j).
 void int_quantize(const float* x, int64_t rows, int64_t cols, int64_t ld, float* out, int qmax, Granularity gran,
                   int64_t group, Rounding rounding, uint64_t key);
+
+// The int8 codes of int_quantize with nearest rounding and gran tensor or row (qmax ≤ 127): the
+// same s, q = clamp(rne(x/s), −qmax, qmax); code 0 for NaN (flagged in nan_row) and where s = 0.
+void int_codes(const float* x, int64_t rows, int64_t cols, int64_t ld, int qmax, Granularity gran, Int8Codes& out);
 
 }  // namespace lmul::arith

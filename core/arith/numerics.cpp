@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "core/arith/counter_random.h"
+#include "core/arith/int8_linear.h"
 #include "core/error.h"
 
 namespace lmul::arith {
@@ -57,6 +58,18 @@ std::vector<float> multiply_pairs(Multiplier& m, std::span<const float> xs, std:
   const auto n = static_cast<int64_t>(xs.size());
   std::vector<float> qx(xs.begin(), xs.end()), qy(ys.begin(), ys.end()), c(xs.size());
   if (n == 0) return c;
+  if (m.int8_forward()) {  // gemm=int: each product is a 1×1×1 integer forward GEMM of the codes
+    Int8Codes cx, cy;
+    m.int8_codes(Role::activation, xs.data(), 1, n, n, cx);
+    m.int8_codes(Role::weight, ys.data(), 1, n, n, cy);
+    for (int64_t i = 0; i < n; ++i) {
+      const auto k = static_cast<size_t>(i);
+      const Int8Codes a{{cx.code[k]}, {cx.scale[0]}, cx.divide, {std::isnan(xs[k])}};
+      const Int8Codes b{{cy.code[k]}, {cy.scale[0]}, cy.divide, {std::isnan(ys[k])}};
+      int8_linear(a, b, 1, 1, 1, &c[k], 1);
+    }
+    return c;
+  }
   if (!m.quantize(Role::activation, xs.data(), 1, n, n, qx.data())) qx.assign(xs.begin(), xs.end());
   if (!m.quantize(Role::weight, ys.data(), 1, n, n, qy.data())) qy.assign(ys.begin(), ys.end());
   for (int64_t i = 0; i < n; ++i) m.gemm(Gemm{false, false, 1, 1, 1, &qx[i], 1, &qy[i], 1, &c[i], 1, false});

@@ -25,7 +25,8 @@ std::vector<float> quantize_values(std::string_view spec, std::span<const float>
 
 // The products x_i·y_i of a dot product as the arithmetic forms them: the x form one token of
 // activations, the y one channel of weights (Y = X·Wᵀ), each quantised as a 1×n tensor; then
-// every product is a 1×1×1 GEMM with the arithmetic's products.
+// every product is a 1×1×1 GEMM with the arithmetic's products (with gemm=int, a 1×1×1
+// int8_linear of the codes: (q_x·q_y) ⊙ s_x ⊙ s_y).
 std::vector<float> multiply_pairs(Multiplier& m, std::span<const float> xs, std::span<const float> ys);
 float multiply(Multiplier& m, float x, float y);  // one pair
 

@@ -6,6 +6,10 @@
 // gradients). Specials: NaN stays NaN, ±Inf clamps; means and maxes skip non-finite values.
 // mean|W| is summed in double, each row in order and then the row sums in order, so the value
 // does not depend on the thread count.
+// gemm=fp32 (default) multiplies those values with sgemm. gemm=int (act=int8 only) runs a Linear
+// layer's forward Y = X·Wᵀ as integer hardware does (int8_linear.h): acc = Σ_k q_x·q_w exact in
+// int32 (q_x int8, q_w ∈ {−1, 0, 1}), y = (float(acc) / s(token))·γ, each step one fp32 rounding;
+// a row with a NaN gives NaN outputs. Backward GEMMs and other GEMM sites are as with gemm=fp32.
 // Export codec ternary: 2-bit codes 0, +1, −1 = 0, 1, 2 with the scale γ, decoding to exactly the
 // weights this format multiplies.
 #include <algorithm>
@@ -16,6 +20,7 @@
 
 #include "core/arith/arith.h"
 #include "core/arith/export_codec.h"
+#include "core/error.h"
 #include "core/arith/spec.h"
 #include "core/arith/ternary_math.h"
 
@@ -25,9 +30,12 @@ namespace {
 
 class Ternary final : public Multiplier {
  public:
-  explicit Ternary(bool act_int8) : act_int8_(act_int8) {}
+  Ternary(bool act_int8, bool int_gemm) : act_int8_(act_int8), int_gemm_(int_gemm) {}
 
-  std::string spec() const override { return fmt::format("ternary:act={}", act_int8_ ? "int8" : "fp32"); }
+  // gemm=fp32, the default, is not spelled: older specs stay canonical.
+  std::string spec() const override {
+    return fmt::format("ternary:act={}{}", act_int8_ ? "int8" : "fp32", int_gemm_ ? ",gemm=int" : "");
+  }
 
   bool quantize(Role role, const float* x, int64_t rows, int64_t cols, int64_t ld, float* out) override {
     if (role == Role::weight) {
@@ -43,26 +51,43 @@ class Ternary final : public Multiplier {
 
   void gemm(const Gemm& g) override { sgemm(g); }
 
+  bool int8_forward() const override { return int_gemm_; }
+  void int8_codes(Role role, const float* x, int64_t rows, int64_t cols, int64_t ld, Int8Codes& out) override {
+    if (!int_gemm_ || role == Role::gradient) Multiplier::int8_codes(role, x, rows, cols, ld, out);  // throws
+    if (role == Role::weight)
+      ternary_weight_codes(x, rows, cols, ld, out);
+    else
+      absmax_int8_codes(x, rows, cols, ld, out);
+  }
+
  private:
-  bool act_int8_;
+  bool act_int8_, int_gemm_;
 };
 
-bool parse_act_int8(std::string_view options) {
+struct TernaryOptions {
+  bool act_int8, int_gemm;
+};
+
+TernaryOptions parse_ternary(std::string_view options) {
   SpecOptions o(options.empty() ? "ternary" : fmt::format("ternary:{}", options), options);
   const bool act_int8 = o.choice("act", "int8", "int8|fp32") == "int8";
+  const bool int_gemm = o.choice("gemm", "fp32", "fp32|int") == "int";
+  if (int_gemm && !act_int8)
+    throw Error("arith spec '{}': gemm=int needs int8 activations (act=int8); drop act=fp32 or gemm=int", o.spec());
   o.finish();
-  return act_int8;
+  return {act_int8, int_gemm};
 }
 
 std::unique_ptr<Multiplier> make_ternary(std::string_view options, uint64_t) {
-  return std::make_unique<Ternary>(parse_act_int8(options));
+  const TernaryOptions p = parse_ternary(options);
+  return std::make_unique<Ternary>(p.act_int8, p.int_gemm);
 }
 
 // Weights: ternary_weight_ref with γ = max(mean|W|, 1e-5) summed in double, row by row; int8
 // activations: absmax_int8_ref with each row's finite amax.
 bool ternary_reference_quantize(std::string_view options, uint64_t, Role role, const float* x, int64_t rows,
                                 int64_t cols, float* out) {
-  const bool act_int8 = parse_act_int8(options);
+  const bool act_int8 = parse_ternary(options).act_int8;
   if (role == Role::weight) {
     double total = 0.0;
     for (int64_t i = 0; i < rows; ++i) {
@@ -115,8 +140,9 @@ std::unique_ptr<ExportCodec> make_ternary_codec(std::string_view options) {
 extern const FormatInfo ternary_format{
     .name = "ternary",
     .help =
-        "ternary[:act=int8*|fp32] BitNet b1.58: weights {-1,0,1}*max(mean|W|,1e-5); "
-        "activations per-token absmax int8; gradients fp32; NaN kept, Inf clamped",
+        "ternary[:act=int8*|fp32][,gemm=fp32*|int] BitNet b1.58: weights {-1,0,1}*max(mean|W|,1e-5); "
+        "activations per-token absmax int8; gradients fp32; NaN kept, Inf clamped; gemm=int (act=int8): "
+        "Linear forward on int8 codes, exact int32 sums, y=(acc/s_x)*gamma",
     .example = "ternary",
     .make = &make_ternary,
     .reference_quantize = &ternary_reference_quantize,

@@ -2,6 +2,8 @@
 #pragma once
 #include <cstdint>
 
+#include "core/arith/arith.h"
+
 namespace lmul::arith {
 
 // γ = max(mean|W|, 1e-5) over the finite elements, summed in double row by row.
@@ -14,5 +16,10 @@ float absmax_int8_ref(float x, float absmax);    // clamp(rne(x·s), −128, 127
 // Fast paths over a rows×cols block (row stride ld) into contiguous out.
 void ternary_weights(const float* w, int64_t rows, int64_t cols, int64_t ld, float* out);
 void absmax_int8_rows(const float* x, int64_t rows, int64_t cols, int64_t ld, float* out);
+
+// Their int8 codes (gemm=int): weights q = clamp(rne(w/γ), −1, 1) with scale γ (one per tensor);
+// activations q = clamp(rne(x·s), −128, 127) with s per row, divide set. NaN: code 0, flagged.
+void ternary_weight_codes(const float* w, int64_t rows, int64_t cols, int64_t ld, Int8Codes& out);
+void absmax_int8_codes(const float* x, int64_t rows, int64_t cols, int64_t ld, Int8Codes& out);
 
 }  // namespace lmul::arith

@@ -1,6 +1,9 @@
 // nn.Linear's product through the arithmetic seam: y = Q(x)·Q(w)ᵀ + b.
 // Quantisers are straight-through: dx = Q'(dy)·Q(w), dw = Q'(dy)ᵀ·Q(x), where Q is the forward
 // arithmetic's rounding and Q' the backward arithmetic's rounding of the gradient.
+// With an integer forward (`gemm=int`, Multiplier::int8_forward) y is int8_linear() of the int8 codes
+// of x and w; Q(x) and Q(w) are still formed for the backward when a gradient is needed.
+#include "core/arith/int8_linear.h"
 #include "core/autograd.h"
 #include "core/error.h"
 #include "core/ops.h"
@@ -34,14 +37,29 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b, GemmSite& site)
   out_shape.back() = Cout;
   Tensor out(out_shape);
 
-  Tensor xq = quantized(*site.forward, arith::Role::activation, x, N, Cin);
-  Tensor wq;
-  try {
-    wq = quantized(*site.forward, arith::Role::weight, w, Cout, Cin);
-  } catch (const Error& e) {  // a format that cannot take this weight's shape (dgq's group size): name the site
-    throw Error("{}: {}", site.name, e.what());
+  const bool int_forward = site.forward->int8_forward();
+  if (int_forward) {
+    arith::Int8Codes xc, wc;
+    site.forward->int8_codes(arith::Role::activation, x.data(), N, Cin, Cin, xc);
+    site.forward->int8_codes(arith::Role::weight, w.data(), Cout, Cin, Cin, wc);
+    try {
+      arith::int8_linear(xc, wc, N, Cout, Cin, out.data(), Cout);
+    } catch (const Error& e) {  // an inner dimension too wide for int32 sums: name the site
+      throw Error("{}: {}", site.name, e.what());
+    }
   }
-  site.forward->gemm({false, true, N, Cout, Cin, xq.data(), Cin, wq.data(), Cin, out.data(), Cout, false});
+  const bool grad = needs_grad({&x, &w, &b});
+  Tensor xq, wq;
+  if (!int_forward || grad) {
+    xq = quantized(*site.forward, arith::Role::activation, x, N, Cin);
+    try {
+      wq = quantized(*site.forward, arith::Role::weight, w, Cout, Cin);
+    } catch (const Error& e) {  // a format that cannot take this weight's shape (dgq's group size): name the site
+      throw Error("{}: {}", site.name, e.what());
+    }
+  }
+  if (!int_forward)
+    site.forward->gemm({false, true, N, Cout, Cin, xq.data(), Cin, wq.data(), Cin, out.data(), Cout, false});
   if (b.defined()) {
     const float* pb = b.data();
     float* po = out.data();
@@ -50,7 +68,7 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b, GemmSite& site)
       for (int64_t j = 0; j < Cout; ++j) po[i * Cout + j] += pb[j];
   }
 
-  if (needs_grad({&x, &w, &b})) {
+  if (grad) {
     record(out, [out = out.shared(), x, w, b, xq, wq, &site, N, Cin, Cout] {
       arith::Multiplier& m = *site.backward;
       const float* d = out->grad->data();
