@@ -2,7 +2,8 @@
 
 nanoGPT's baby GPT (configs/shakespeare_char_cpu.toml, 804,096 parameters) in fp32 and with `ternary`
 Linear layers and head, against the MatMul-free LM (configs/matmulfree_shakespeare_char_cpu.toml,
-776,448 parameters, ternary BitLinear). Per round the three run one after the other (interleaved,
+776,448 parameters, ternary BitLinear; also with `gemm=int`, its forward GEMMs on int8 codes through
+the integer kernel). Per round the three run one after the other (interleaved,
 so machine noise hits all alike; --baseline: the MatMul-free LM with another binary too), each 60 timed steps after 10 untimed ones, the same batch
 (12 × 64 tokens); prints each round and a markdown table of medians over rounds, with the ratio
 of every row's ms/step to the MatMul-free LM's in the same round (median of those ratios).
@@ -25,6 +26,8 @@ MODELS = [
     ("GPT, fp32", dict(BASE, config="configs/shakespeare_char_cpu.toml"), []),
     ("GPT, ternary Linear + head", dict(BASE, config="configs/shakespeare_char_cpu.toml"),
      ["arith.linear=ternary", "arith.head=ternary"]),
+    ("MatMul-free LM, ternary, gemm=int", dict(BASE, config="configs/matmulfree_shakespeare_char_cpu.toml"),
+     ["arith.linear=ternary:gemm=int", "arith.head=ternary:gemm=int"]),
     ("MatMul-free LM, ternary", dict(BASE, config="configs/matmulfree_shakespeare_char_cpu.toml"), []),
 ]
 
