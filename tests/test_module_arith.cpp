@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "apps/sweep/sweep_request.h"
+#include "core/arith/arith.h"
 #include "core/error.h"
 #include "nn/gpt.h"
 #include "test_helpers.h"
@@ -184,6 +185,15 @@ TEST_SUITE("arith_modules") {
     REQUIRE(e.assignments.size() == 2);
     CHECK(e.assignments[1].first == "modules.transformer.h.*.mlp.c_fc");
     CHECK(e.assignments[1].second == "int:b=4");
+    // A module name has letters, digits, '_', '.' and '*' only: "modules.x =SPEC" (fuzz_sweep's
+    // find, fuzz/corpus/sweep/regress-module-name-with-space) is no module part, so the text is
+    // taken as the site's spec, which the format registry refuses, instead of a row no model could have.
+    for (const char* text : {"modules.lm_head =int:b=4", "exact+modules.lm head=int:b=4"}) {
+      const apps::sweep::ArithEntry bad = apps::sweep::parse_arith_entry(text, "linear");
+      REQUIRE(bad.assignments.size() == 1);
+      CHECK(bad.assignments[0].first == "linear");
+      CHECK_THROWS_AS(arith::make_multiplier(bad.assignments[0].second), Error);
+    }
   }
 
   TEST_CASE("cli: train writes the table, warns of an empty glob; eval --set takes rows; a bad name exits 2") {

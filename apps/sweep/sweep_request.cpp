@@ -29,8 +29,12 @@ std::vector<std::string> split(const std::string& text, char sep) {
 
 // The words that may stand before '=' at the start of an entry's part.
 bool is_key_word(const std::string& w) {
-  // modules.PATTERN: one entry of [arith.modules] (a module name or * glob)
-  if (w.starts_with("modules.") && w.size() > 8) return true;
+  // modules.PATTERN: one entry of [arith.modules] (a module name or * glob: letters, digits, '_',
+  // '.', '*' — a checkpoint name has nothing else, so "modules.x " with a space is no key)
+  if (w.starts_with("modules.") && w.size() > 8)
+    return std::ranges::all_of(w.substr(8), [](char ch) {
+      return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '.' || ch == '*';
+    });
   return w == "all" || w == "backward" || std::ranges::find(kSites, w) != std::end(kSites);
 }
 
