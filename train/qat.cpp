@@ -1,6 +1,7 @@
 #include "train/qat.h"
 
 #include <filesystem>
+#include <map>
 
 #include <fmt/format.h>
 
@@ -13,6 +14,19 @@
 namespace lmul::train {
 
 namespace fs = std::filesystem;
+
+namespace {
+// What the frozen scales of a quantisation-aware run were calibrated on (saved beside them).
+std::map<std::string, std::string> scales_metadata(const TrainConfig& c) {
+  return {{"batches", std::to_string(kDefaultCalibBatches)},
+          {"batch_size", std::to_string(c.batch_size)},
+          {"block_size", std::to_string(c.block_size)},
+          {"split", "train"},
+          {"seed", std::to_string(c.seed)},
+          {"momentum", fmt::format("{}", quant::kRangeMomentum)},
+          {"qat", "frozen for quantisation-aware training"}};
+}
+}  // namespace
 
 std::string qat_scales_path(const TrainConfig& c) {
   return (fs::path(c.out_dir) / "ckpt" / "qat_scales.safetensors").string();
@@ -53,15 +67,9 @@ std::unique_ptr<nn::LanguageModel> make_qat_model(std::unique_ptr<nn::LanguageMo
     scales = quant::load_scales(path, c.n_layer).scales;
   } else {
     scales = calibrate(*gpt, c, kDefaultCalibBatches);
-    quant::save_scales(path, scales,
-                       {{"init_from", c.init_from},
-                        {"batches", std::to_string(kDefaultCalibBatches)},
-                        {"batch_size", std::to_string(c.batch_size)},
-                        {"block_size", std::to_string(c.block_size)},
-                        {"split", "train"},
-                        {"seed", std::to_string(c.seed)},
-                        {"momentum", fmt::format("{}", quant::kRangeMomentum)},
-                        {"qat", "frozen for quantisation-aware training"}});
+    std::map<std::string, std::string> meta = scales_metadata(c);
+    meta["init_from"] = c.init_from;
+    quant::save_scales(path, scales, std::move(meta));
   }
   auto fq = std::make_unique<quant::FakeQuantGPT>(std::move(gpt), std::move(scales), path,
                                                   static_cast<int>(c.int_weight_bits));
@@ -74,17 +82,11 @@ void save_qat_calibration(const std::string& checkpoint, const nn::LanguageModel
   const auto& fq = dynamic_cast<const quant::FakeQuantGPT&>(model);
   const SafetensorsFile file = SafetensorsFile::load(checkpoint);
   const auto it = file.metadata().find("checksum");
-  quant::save_scales(calibration_path(checkpoint), fq.scales(),
-                     {{"checkpoint", checkpoint},
-                      {"checkpoint_checksum", it == file.metadata().end() ? "" : it->second},
-                      {"step", std::to_string(step)},
-                      {"batches", std::to_string(kDefaultCalibBatches)},
-                      {"batch_size", std::to_string(c.batch_size)},
-                      {"block_size", std::to_string(c.block_size)},
-                      {"split", "train"},
-                      {"seed", std::to_string(c.seed)},
-                      {"momentum", fmt::format("{}", quant::kRangeMomentum)},
-                      {"qat", "frozen for quantisation-aware training"}});
+  std::map<std::string, std::string> meta = scales_metadata(c);
+  meta["checkpoint"] = checkpoint;
+  meta["checkpoint_checksum"] = it == file.metadata().end() ? "" : it->second;
+  meta["step"] = std::to_string(step);
+  quant::save_scales(calibration_path(checkpoint), fq.scales(), std::move(meta));
 }
 
 }  // namespace lmul::train
