@@ -16,21 +16,6 @@ using namespace lmul::testing;
 using lmul::test::TempDir;
 
 namespace {
-// Step lines of metrics.jsonl without timings, as text (comparing text compares bits).
-std::vector<std::string> step_lines(const std::string& metrics) {
-  std::istringstream in(read_file(metrics));
-  std::string line;
-  std::vector<std::string> out;
-  while (std::getline(in, line)) {
-    auto j = nlohmann::json::parse(line);
-    if (j.contains("config")) continue;
-    std::string s;
-    for (const char* k : {"step", "train_loss", "val_loss", "eval_train_loss", "grad_norm", "lr"})
-      if (j.contains(k)) s += std::string(k) + "=" + j[k].dump() + " ";
-    out.push_back(s);
-  }
-  return out;
-}
 
 int count_headers(const std::string& metrics) {
   std::istringstream in(read_file(metrics));

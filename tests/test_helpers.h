@@ -7,6 +7,9 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "data/char_prepare.h"
 #include "tests/temp_dir.h"
@@ -27,9 +30,8 @@ struct RunResult {
   int exit_code;
   std::string output;  // stdout and stderr together
 };
-// Runs `lmul ARGS` through the shell (stdin from /dev/null unless given).
-inline RunResult run_lmul(const std::string& args, const std::string& stdin_file = "/dev/null") {
-  const std::string cmd = std::string(LMUL_BINARY) + " " + args + " < " + stdin_file + " 2>&1";
+// Runs a shell command line (its redirections included) and collects what it prints.
+inline RunResult run_shell(const std::string& cmd) {
   FILE* p = ::popen(cmd.c_str(), "r");
   std::string out;
   char buf[4096];
@@ -37,6 +39,26 @@ inline RunResult run_lmul(const std::string& args, const std::string& stdin_file
   while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
   const int status = ::pclose(p);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+// Runs `lmul ARGS` through the shell (stdin from /dev/null unless given).
+inline RunResult run_lmul(const std::string& args, const std::string& stdin_file = "/dev/null") {
+  return run_shell(std::string(LMUL_BINARY) + " " + args + " < " + stdin_file + " 2>&1");
+}
+
+// Step lines of metrics.jsonl without timings, as text (comparing text compares bits).
+inline std::vector<std::string> step_lines(const std::string& metrics) {
+  std::istringstream in(read_file(metrics));
+  std::string line;
+  std::vector<std::string> out;
+  while (std::getline(in, line)) {
+    auto j = nlohmann::json::parse(line);
+    if (j.contains("config")) continue;
+    std::string s;
+    for (const char* k : {"step", "train_loss", "val_loss", "eval_train_loss", "grad_norm", "lr"})
+      if (j.contains(k)) s += std::string(k) + "=" + j[k].dump() + " ";
+    out.push_back(s);
+  }
+  return out;
 }
 
 inline std::string shakespeare() { return std::string(LMUL_SHARED_DIR) + "/data/tinyshakespeare/input.txt"; }

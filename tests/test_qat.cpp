@@ -78,22 +78,6 @@ double cosine(const std::vector<float>& a, const std::vector<float>& b) {
   return ab / std::sqrt(aa * bb);
 }
 
-// Step lines of metrics.jsonl without timings, as text (comparing text compares bits).
-std::vector<std::string> step_lines(const std::string& metrics) {
-  std::istringstream in(testing::read_file(metrics));
-  std::string line;
-  std::vector<std::string> out;
-  while (std::getline(in, line)) {
-    auto j = nlohmann::json::parse(line);
-    if (j.contains("config")) continue;
-    std::string s;
-    for (const char* k : {"step", "train_loss", "val_loss", "eval_train_loss", "grad_norm", "lr"})
-      if (j.contains(k)) s += std::string(k) + "=" + j[k].dump() + " ";
-    out.push_back(s);
-  }
-  return out;
-}
-
 // The tiny run of these tests: 2 layers, 16 wide, on Tiny Shakespeare, 1 thread.
 train::TrainResult train_run(const std::string& out_dir, std::vector<std::string> sets) {
   std::vector<std::string> base = {"dataset=" + testing::shakespeare_char_dir(),
@@ -239,7 +223,7 @@ TEST_SUITE("integer.qat.run") {
     auto second = qat;
     second.front() = "init_from=resume";
     train_run(resumed, second);
-    CHECK(step_lines(run + "/metrics.jsonl") == step_lines(resumed + "/metrics.jsonl"));
+    CHECK(testing::step_lines(run + "/metrics.jsonl") == testing::step_lines(resumed + "/metrics.jsonl"));
     CHECK(weights(run + "/ckpt/latest.safetensors") == weights(resumed + "/ckpt/latest.safetensors"));
     const auto again = nlohmann::json::parse(testing::run_lmul("eval " + resumed + " --integer-only --json").output);
     CHECK(again["loss"].get<double>() == logged);

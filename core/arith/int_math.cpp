@@ -5,6 +5,7 @@
 
 #include "core/arith/counter_random.h"
 #include "core/arith/finite_amax.h"
+#include "core/arith/int8_codes_by_row.h"
 
 namespace lmul::arith {
 
@@ -61,29 +62,19 @@ void int_codes(const float* x, int64_t rows, int64_t cols, int64_t ld, int qmax,
   float tensor_amax = 0.0f;
   if (gran == Granularity::tensor)
     for (int64_t i = 0; i < rows; ++i) tensor_amax = std::max(tensor_amax, finite_amax(x + i * ld, cols));
-  out.code.assign(static_cast<size_t>(rows * cols), 0);
   out.scale.assign(gran == Granularity::tensor ? 1 : static_cast<size_t>(rows), tensor_amax / lim);
-  out.divide = false;
-  out.nan_row.assign(static_cast<size_t>(rows), 0);
-  bool any_nan = false;
-#pragma omp parallel for schedule(static) if (rows * cols > 16384) reduction(|| : any_nan)
-  for (int64_t i = 0; i < rows; ++i) {
-    const float* xi = x + i * ld;
-    int8_t* qi = out.code.data() + i * cols;
-    const float s = gran == Granularity::tensor ? out.scale[0] : finite_amax(xi, cols) / lim;
-    if (gran != Granularity::tensor) out.scale[static_cast<size_t>(i)] = s;
-    bool nan = false;
-    for (int64_t j = 0; j < cols; ++j) nan = nan || std::isnan(xi[j]);
-    out.nan_row[static_cast<size_t>(i)] = nan;
-    any_nan = any_nan || nan;
-    if (s == 0.0f) continue;
-#pragma omp simd
-    for (int64_t j = 0; j < cols; ++j) {
-      const float v = std::isnan(xi[j]) ? 0.0f : xi[j];  // no NaN reaches the float → int conversion
-      qi[j] = static_cast<int8_t>(std::clamp(std::nearbyint(v / s), -lim, lim));
-    }
+  if (gran != Granularity::tensor) {
+#pragma omp parallel for schedule(static) if (rows * cols > 16384)
+    for (int64_t i = 0; i < rows; ++i) out.scale[static_cast<size_t>(i)] = finite_amax(x + i * ld, cols) / lim;
   }
-  if (!any_nan) out.nan_row.clear();
+  out.divide = false;
+  const float* s = out.scale.data();
+  const bool per_row = gran != Granularity::tensor;
+  // A zero scale (an all-zero or all-NaN row or tensor) leaves every code 0.
+  codes_by_row(x, rows, cols, ld, -lim, lim, out, [s, per_row](int64_t i, float v) {
+    const float si = s[per_row ? i : 0];
+    return si == 0.0f ? 0.0f : v / si;
+  });
 }
 
 }  // namespace lmul::arith

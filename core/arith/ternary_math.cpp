@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/arith/finite_amax.h"
+#include "core/arith/int8_codes_by_row.h"
 
 namespace lmul::arith {
 
@@ -65,32 +66,6 @@ void absmax_int8_rows(const float* x, int64_t rows, int64_t cols, int64_t ld, fl
     }
   }
 }
-
-namespace {
-// Shared by both code paths: q = clamp(rne(t(x)), lo, hi) per element, NaN → code 0 and its row flagged.
-template <typename Scaled>
-void codes_by_row(const float* x, int64_t rows, int64_t cols, int64_t ld, float lo, float hi, Int8Codes& out,
-                  Scaled scaled) {
-  out.code.assign(static_cast<size_t>(rows * cols), 0);
-  out.nan_row.assign(static_cast<size_t>(rows), 0);
-  bool any_nan = false;
-#pragma omp parallel for schedule(static) if (rows * cols > 16384) reduction(|| : any_nan)
-  for (int64_t i = 0; i < rows; ++i) {
-    const float* xi = x + i * ld;
-    int8_t* qi = out.code.data() + i * cols;
-    bool nan = false;
-    for (int64_t j = 0; j < cols; ++j) nan = nan || std::isnan(xi[j]);
-    out.nan_row[static_cast<size_t>(i)] = nan;
-    any_nan = any_nan || nan;
-#pragma omp simd
-    for (int64_t j = 0; j < cols; ++j) {
-      const float v = std::isnan(xi[j]) ? 0.0f : xi[j];  // no NaN reaches the float → int conversion
-      qi[j] = static_cast<int8_t>(std::clamp(std::nearbyint(scaled(i, v)), lo, hi));
-    }
-  }
-  if (!any_nan) out.nan_row.clear();
-}
-}  // namespace
 
 void ternary_weight_codes(const float* w, int64_t rows, int64_t cols, int64_t ld, Int8Codes& out) {
   const float gamma = absmean_gamma(w, rows, cols, ld);
