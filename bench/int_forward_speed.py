@@ -10,6 +10,7 @@ of those ratios).
   OMP_WAIT_POLICY=passive /usr/bin/python3 bench/int_forward_speed.py --threads 1 --rounds 3 --only baby
   OMP_WAIT_POLICY=passive /usr/bin/python3 bench/int_forward_speed.py --threads 1 --rounds 2 --only 6/6 \
       --steps 2 --warmup 1 --batch-size 8
+  (--specs "exact;int:b=8,gemm=int;ternary:gemm=int" times only those, ';'-separated, exact first.)
 """
 
 import argparse
@@ -29,7 +30,12 @@ def main():
     p.add_argument("--steps", type=int, default=0, help="timed steps (default: the config's in train_speed.py)")
     p.add_argument("--warmup", type=int, default=-1, help="untimed steps first (default: the config's)")
     p.add_argument("--batch-size", type=int, default=0, help="override the config's batch_size (rows = B·T)")
+    p.add_argument("--specs", default=";".join(SPECS),
+                   help="the arith.linear specs to time, ';'-separated, exact first (default: all five)")
     args = p.parse_args()
+    specs = args.specs.split(";")
+    if specs[0] != "exact":
+        sys.exit("lmul: error: --specs must start with exact (the ratios are to it), got '%s'" % args.specs)
     for name, c in CONFIGS.items():
         if args.only and args.only not in name:
             continue
@@ -43,11 +49,11 @@ def main():
         extra = ["batch_size=%d" % args.batch_size] if args.batch_size else []
         if args.batch_size:
             c["batch_size"] = args.batch_size
-        ms = {s: [] for s in SPECS}
+        ms = {s: [] for s in specs}
         for r in range(args.rounds):
-            for s in SPECS:
+            for s in specs:
                 ms[s].append(run_lmul(args, c, extra + ["arith.linear=" + s]))
-            print("%s round %d: %s" % (name, r + 1, ", ".join("%s %.1f ms" % (s, ms[s][-1]) for s in SPECS)),
+            print("%s round %d: %s" % (name, r + 1, ", ".join("%s %.1f ms" % (s, ms[s][-1]) for s in specs)),
                   file=sys.stderr, flush=True)
         print("%s (batch_size %d): %s, %d thread(s), %s, %d timed steps after %d; `%s`" % (
             name, c["batch_size"], datetime.date.today(), args.threads, platform.processor() or platform.machine(),
@@ -55,7 +61,7 @@ def main():
         print()
         print("| arith.linear | ms/step (median) | ÷ exact (median of rounds) | runs (ms) |")
         print("|---|---|---|---|")
-        for s in SPECS:
+        for s in specs:
             ratio = statistics.median(a / b for a, b in zip(ms[s], ms["exact"]))
             print("| `%s` | %.1f | %.2f | %s |" % (s, statistics.median(ms[s]), ratio,
                                                  " / ".join("%.1f" % v for v in ms[s])))

@@ -2,7 +2,8 @@
 // Quantisers are straight-through: dx = Q'(dy)·Q(w), dw = Q'(dy)ᵀ·Q(x), where Q is the forward
 // arithmetic's rounding and Q' the backward arithmetic's rounding of the gradient.
 // With an integer forward (`gemm=int`, Multiplier::int8_forward) y is int8_linear() of the int8 codes
-// of x and w; Q(x) and Q(w) are still formed for the backward when a gradient is needed.
+// of x and w; Q(x) and Q(w) are still formed for the backward when a gradient is needed, in the same
+// pass over each operand as its codes (Multiplier::int8_codes_and_values).
 #include "core/arith/int8_linear.h"
 #include "core/autograd.h"
 #include "core/error.h"
@@ -38,19 +39,24 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b, GemmSite& site)
   Tensor out(out_shape);
 
   const bool int_forward = site.forward->int8_forward();
+  const bool grad = needs_grad({&x, &w, &b});
+  Tensor xq, wq;
   if (int_forward) {
+    // The codes for the forward and, when a gradient is needed, Q(x) and Q(w) for the backward,
+    // each operand in one pass.
     arith::Int8Codes xc, wc;
-    site.forward->int8_codes(arith::Role::activation, x.data(), N, Cin, Cin, xc);
-    site.forward->int8_codes(arith::Role::weight, w.data(), Cout, Cin, Cin, wc);
+    if (grad) {
+      xq = Tensor(x.shape());
+      wq = Tensor(w.shape());
+    }
+    site.forward->int8_codes_and_values(arith::Role::activation, x.data(), N, Cin, Cin, xc, grad ? xq.data() : nullptr);
+    site.forward->int8_codes_and_values(arith::Role::weight, w.data(), Cout, Cin, Cin, wc, grad ? wq.data() : nullptr);
     try {
       arith::int8_linear(xc, wc, N, Cout, Cin, out.data(), Cout);
     } catch (const Error& e) {  // an inner dimension too wide for int32 sums: name the site
       throw Error("{}: {}", site.name, e.what());
     }
-  }
-  const bool grad = needs_grad({&x, &w, &b});
-  Tensor xq, wq;
-  if (!int_forward || grad) {
+  } else {
     xq = quantized(*site.forward, arith::Role::activation, x, N, Cin);
     try {
       wq = quantized(*site.forward, arith::Role::weight, w, Cout, Cin);
