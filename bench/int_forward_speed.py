@@ -5,7 +5,8 @@ For the baby GPT (configs/shakespeare_char_cpu.toml) and/or the 6-layer one
 ternary, ternary:gemm=int (attention and head exact), one after the other per round (interleaved,
 so machine noise hits all alike), each --steps timed steps after --warmup untimed ones; prints each
 round and a markdown table of medians with every row's ms/step ÷ exact's in the same round (median
-of those ratios).
+of those ratios), and each run's process CPU time (user + sys of the whole lmul process: startup,
+steps, the one-batch evals) ÷ exact's, which a loaded machine's time slicing distorts less than wall time.
 
   OMP_WAIT_POLICY=passive /usr/bin/python3 bench/int_forward_speed.py --threads 1 --rounds 3 --only baby
   OMP_WAIT_POLICY=passive /usr/bin/python3 bench/int_forward_speed.py --threads 1 --rounds 2 --only 6/6 \
@@ -16,6 +17,7 @@ of those ratios).
 import argparse
 import datetime
 import platform
+import resource
 import statistics
 import sys
 
@@ -50,21 +52,29 @@ def main():
         if args.batch_size:
             c["batch_size"] = args.batch_size
         ms = {s: [] for s in specs}
+        cpu = {s: [] for s in specs}  # CPU seconds of the whole lmul process (startup, steps, evals)
         for r in range(args.rounds):
             for s in specs:
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
                 ms[s].append(run_lmul(args, c, extra + ["arith.linear=" + s]))
-            print("%s round %d: %s" % (name, r + 1, ", ".join("%s %.1f ms" % (s, ms[s][-1]) for s in specs)),
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                cpu[s].append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+            print("%s round %d: %s" % (name, r + 1, ", ".join("%s %.1f ms (%.1f CPU s)" % (s, ms[s][-1], cpu[s][-1])
+                                                            for s in specs)),
                   file=sys.stderr, flush=True)
         print("%s (batch_size %d): %s, %d thread(s), %s, %d timed steps after %d; `%s`" % (
             name, c["batch_size"], datetime.date.today(), args.threads, platform.processor() or platform.machine(),
             c["steps"], c["warmup"], " ".join(["bench/int_forward_speed.py"] + sys.argv[1:])))
         print()
-        print("| arith.linear | ms/step (median) | ÷ exact (median of rounds) | runs (ms) |")
-        print("|---|---|---|---|")
+        print("| arith.linear | ms/step (median) | ÷ exact (median of rounds) | runs (ms) "
+              "| process CPU s (median) | CPU ÷ exact (median of rounds) |")
+        print("|---|---|---|---|---|---|")
         for s in specs:
             ratio = statistics.median(a / b for a, b in zip(ms[s], ms["exact"]))
-            print("| `%s` | %.1f | %.2f | %s |" % (s, statistics.median(ms[s]), ratio,
-                                                 " / ".join("%.1f" % v for v in ms[s])))
+            cpu_ratio = statistics.median(a / b for a, b in zip(cpu[s], cpu["exact"]))
+            print("| `%s` | %.1f | %.2f | %s | %.1f | %.2f |" % (
+                s, statistics.median(ms[s]), ratio, " / ".join("%.1f" % v for v in ms[s]),
+                statistics.median(cpu[s]), cpu_ratio))
         print()
 
 
