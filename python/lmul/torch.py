@@ -42,15 +42,20 @@ class LinearFunction(torch.autograd.Function):
             y += bias.detach()  # lmul's y[i, j] += b[j], one fp32 add per element
         if need_grad:
             ctx.site = site
-            ctx.xq = x_np if xq is None else xq  # the operands the forward multiplied
-            ctx.wq = w_np if wq is None else wq
+            # The operands the forward multiplied: lmul's rounded copies, or x and weight themselves,
+            # saved as tensors so that autograd catches an in-place change before the backward.
+            ctx.xq, ctx.wq = xq, wq
+            ctx.save_for_backward(x if xq is None else None, weight if wq is None else None)
             ctx.has_bias = bias is not None
         return y
 
     @staticmethod
     def backward(ctx, dy):
         need_dx, need_dw, need_db = ctx.needs_input_grad[:3]
-        dx, dw, db = ctx.site.linear_backward(_array(dy, "Linear gradient"), ctx.xq, ctx.wq, need_dx, need_dw,
+        x, weight = ctx.saved_tensors
+        xq = ctx.xq if ctx.xq is not None else _array(x, "Linear input")
+        wq = ctx.wq if ctx.wq is not None else _array(weight, "Linear weight")
+        dx, dw, db = ctx.site.linear_backward(_array(dy, "Linear gradient"), xq, wq, need_dx, need_dw,
                                               need_db and ctx.has_bias)
         as_tensor = (lambda a: None if a is None else torch.from_numpy(a))
         return as_tensor(dx), as_tensor(dw), as_tensor(db), None

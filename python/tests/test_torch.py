@@ -57,6 +57,13 @@ class LinearLayer(unittest.TestCase):
         self.assertLess((x.grad.reshape(15, 24).double() - want).abs().max().item(), 1e-5)
         with torch.no_grad():
             self.assertEqual(bits(layer(self.x)), bits(layer(self.x)))
+        exact = lmul.torch.Linear(24, 16, arith="exact")  # operands saved as they are: in-place use is caught
+        x = self.x.clone().requires_grad_()
+        y = exact(x)
+        with torch.no_grad():
+            exact.weight.add_(1)
+        with self.assertRaises(RuntimeError):
+            y.backward(self.dy)
 
     def test_integer_forward(self):
         torch.manual_seed(3)
