@@ -28,6 +28,42 @@ void bias_backward(float* db, const float* dy, int64_t N, int64_t Cout) {
 }
 }  // namespace
 
+void linear_forward(GemmSite& site, const float* x, const float* w, const float* xq, const float* wq, int64_t N,
+                    int64_t Cin, int64_t Cout, float* y) {
+  if (site.forward->int8_forward()) {
+    arith::Int8Codes xc, wc;
+    site.forward->int8_codes(arith::Role::activation, x, N, Cin, Cin, xc);
+    site.forward->int8_codes(arith::Role::weight, w, Cout, Cin, Cin, wc);
+    try {
+      arith::int8_linear(xc, wc, N, Cout, Cin, y, Cout);
+    } catch (const Error& e) {  // an inner dimension too wide for int32 sums: name the site
+      throw Error("{}: {}", site.name, e.what());
+    }
+    return;
+  }
+  site.forward->gemm({false, true, N, Cout, Cin, xq, Cin, wq, Cin, y, Cout, false});
+}
+
+void linear_backward(GemmSite& site, const float* dy, const float* xq, const float* wq, int64_t N, int64_t Cin,
+                     int64_t Cout, float* dx, bool dx_accumulate, float* dw) {
+  arith::Multiplier& m = *site.backward;
+  Tensor dq({N, Cout});
+  const float* dyq = m.quantize(arith::Role::gradient, dy, N, Cout, Cout, dq.data()) ? dq.data() : dy;
+  // A backward spec of its own rounds both saved operands again (both, always: a stateful format's
+  // history and a stochastic rounding's stream do not depend on which gradients are wanted).
+  Tensor w2, x2;
+  if (!site.backward_same) {
+    w2 = Tensor({Cout, Cin});
+    if (m.quantize(arith::Role::weight, wq, Cout, Cin, Cin, w2.data())) wq = w2.data();
+    x2 = Tensor({N, Cin});
+    if (m.quantize(arith::Role::activation, xq, N, Cin, Cin, x2.data())) xq = x2.data();
+  }
+  if (dx) m.gemm({false, false, N, Cin, Cout, dyq, Cout, wq, Cin, dx, Cin, dx_accumulate});
+  if (dw) m.gemm({true, false, Cout, Cin, N, dyq, Cout, xq, Cin, dw, Cin, true});
+}
+
+void linear_bias_backward(const float* dy, int64_t N, int64_t Cout, float* db) { bias_backward(db, dy, N, Cout); }
+
 Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b, GemmSite& site) {
   const int64_t Cin = x.size(-1), Cout = w.size(0), N = x.numel() / Cin;
   if (w.dim() != 2 || w.size(1) != Cin || (b.defined() && (b.dim() != 1 || b.size(0) != Cout)))
@@ -38,16 +74,7 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b, GemmSite& site)
   Tensor out(out_shape);
 
   const bool int_forward = site.forward->int8_forward();
-  if (int_forward) {
-    arith::Int8Codes xc, wc;
-    site.forward->int8_codes(arith::Role::activation, x.data(), N, Cin, Cin, xc);
-    site.forward->int8_codes(arith::Role::weight, w.data(), Cout, Cin, Cin, wc);
-    try {
-      arith::int8_linear(xc, wc, N, Cout, Cin, out.data(), Cout);
-    } catch (const Error& e) {  // an inner dimension too wide for int32 sums: name the site
-      throw Error("{}: {}", site.name, e.what());
-    }
-  }
+  if (int_forward) linear_forward(site, x.data(), w.data(), nullptr, nullptr, N, Cin, Cout, out.data());
   const bool grad = needs_grad({&x, &w, &b});
   Tensor xq, wq;
   if (!int_forward || grad) {
@@ -58,8 +85,7 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b, GemmSite& site)
       throw Error("{}: {}", site.name, e.what());
     }
   }
-  if (!int_forward)
-    site.forward->gemm({false, true, N, Cout, Cin, xq.data(), Cin, wq.data(), Cin, out.data(), Cout, false});
+  if (!int_forward) linear_forward(site, x.data(), w.data(), xq.data(), wq.data(), N, Cin, Cout, out.data());
   if (b.defined()) {
     const float* pb = b.data();
     float* po = out.data();
@@ -70,18 +96,10 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b, GemmSite& site)
 
   if (grad) {
     record(out, [out = out.shared(), x, w, b, xq, wq, &site, N, Cin, Cout] {
-      arith::Multiplier& m = *site.backward;
       const float* d = out->grad->data();
-      Tensor dq({N, Cout});
-      const float* dyq = m.quantize(arith::Role::gradient, d, N, Cout, Cout, dq.data()) ? dq.data() : d;
-      Tensor w2 = site.backward_same ? wq : quantized(m, arith::Role::weight, wq, Cout, Cin);
-      Tensor x2 = site.backward_same ? xq : quantized(m, arith::Role::activation, xq, N, Cin);
-      if (x.requires_grad()) {
-        bool fresh = false;
-        float* dx = x.grad_for_write(&fresh);
-        m.gemm({false, false, N, Cin, Cout, dyq, Cout, w2.data(), Cin, dx, Cin, !fresh});
-      }
-      if (w.requires_grad()) m.gemm({true, false, Cout, Cin, N, dyq, Cout, x2.data(), Cin, w.grad(), Cin, true});
+      bool fresh = false;
+      float* dx = x.requires_grad() ? x.grad_for_write(&fresh) : nullptr;
+      linear_backward(site, d, xq.data(), wq.data(), N, Cin, Cout, dx, !fresh, w.requires_grad() ? w.grad() : nullptr);
       if (b.defined() && b.requires_grad()) bias_backward(b.grad(), d, N, Cout);
     });
   }
