@@ -7,7 +7,7 @@
 #   MODEL 6layer: configs/shakespeare_char.toml (6/6/384, T=256), batch_size 8 × 2 (DATASET_DIR: char-level)
 #   MODEL gpt2: configs/openwebtext_gpt2_124m.toml (GPT-2 124M, T=1024), batch_size 1 × 2
 #         (DATASET_DIR: prepared by `lmul prepare gpt2`)
-# Dropout 0, no evaluation until the last step (eval_iters 1), --bind-to none. With RSS=1 every
+# BATCH=B replaces the batch_size of 6layer and gpt2. Dropout 0, no evaluation until the last step (eval_iters 1), --bind-to none. With RSS=1 every
 # process (the one of np=1, each rank of np=2) runs under /usr/bin/time and its peak resident set
 # is printed (`maxrss_kb`).
 set -euo pipefail
@@ -18,8 +18,8 @@ trap 'rm -rf "$out"' EXIT
 case $model in
   baby) config=configs/shakespeare_char_cpu.toml
         sets=(--set n_layer=4 --set n_head=4 --set n_embd=128 --set block_size=64 --set batch_size=6) ;;
-  6layer) config=configs/shakespeare_char.toml sets=(--set batch_size=8) ;;
-  gpt2) config=configs/openwebtext_gpt2_124m.toml sets=(--set batch_size=1) ;;
+  6layer) config=configs/shakespeare_char.toml sets=(--set "batch_size=${BATCH:-8}") ;;
+  gpt2) config=configs/openwebtext_gpt2_124m.toml sets=(--set "batch_size=${BATCH:-1}") ;;
   *) echo "mpi_speed.sh: MODEL is baby, 6layer or gpt2, not '$model'" >&2; exit 2 ;;
 esac
 sets+=(--set "dataset=$data" --set gradient_accumulation_steps=2 --set dropout=0 --set "max_iters=$steps"

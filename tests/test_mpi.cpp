@@ -112,7 +112,8 @@ TEST_SUITE("mpi") {
     CHECK(logged(d / "run") == single);
   }
 
-  TEST_CASE("a model larger than one round of the exchange: -np 2 gives the single process's bits") {
+  TEST_CASE(
+      "a model larger than one round of the exchange: -np 2 gives the single process's bits, and resumes in one") {
     // The gradient exchange and the all-gather run in rounds of 2^20 / N values per owner
     // (train/distributed_mpi.cpp): 2 layers of width 256 are ~1.6M parameters, so each of the 2
     // shards (~0.8M values) takes 2 rounds, and rounds end inside tensors.
@@ -133,6 +134,12 @@ TEST_SUITE("mpi") {
     const std::vector<std::string> single = logged(d / "run");
     const RunResult two = mpirun("-np 2", fmt::format("train {} -q --overwrite", c));
     REQUIRE_MESSAGE(two.exit_code == 0, two.output);
+    CHECK(logged(d / "run") == single);
+    // The checkpoint's moments are gathered in rounds too: two ranks' step 2 resumed by one process.
+    const RunResult half = mpirun("-np 2", fmt::format("train {} -q --overwrite --set max_iters=2", c));
+    REQUIRE_MESSAGE(half.exit_code == 0, half.output);
+    const RunResult rest = run_lmul(fmt::format("train {} --resume -q --set max_iters=3", d / "run"));
+    REQUIRE_MESSAGE(rest.exit_code == 0, rest.output);
     CHECK(logged(d / "run") == single);
   }
 

@@ -79,33 +79,25 @@ class MpiDataParallel final : public DataParallel {
     // In rounds, so that the staging buffers stay small (chunk_per_rank) whatever the model's
     // size: in round k every owner receives the k-th chunk of its shard from every rank. Each
     // element's sum is the same whatever the chunking.
-    const int64_t chunk = chunk_per_rank(), mine = elems_[static_cast<size_t>(rank_)],
-                  me = offset_[static_cast<size_t>(rank_)];
-    std::vector<float> send(static_cast<size_t>(std::min(total_, chunk * size_)));
-    std::vector<float> recv(static_cast<size_t>(std::min(mine, chunk) * size_));
-    std::vector<int> scounts(static_cast<size_t>(size_)), sdispls(scounts.size()), rcounts(scounts.size()),
-        rdispls(scounts.size());
-    for (int64_t done = 0; done < longest_; done += chunk) {
-      int64_t at = 0;
-      for (size_t o = 0; o < scounts.size(); ++o) {
-        const int64_t n = std::clamp<int64_t>(elems_[o] - done, 0, chunk);
-        each_piece(offset_[o] + done, n, [&](size_t i, int64_t off, int64_t k, int64_t pos) {
-          float* dst = send.data() + at + pos;
+    const int64_t mine = elems_[static_cast<size_t>(rank_)], me = offset_[static_cast<size_t>(rank_)];
+    std::vector<float> send(static_cast<size_t>(std::min(total_, chunk_per_rank() * size_)));
+    std::vector<float> recv(static_cast<size_t>(std::min(mine, chunk_per_rank()) * size_));
+    std::vector<int> rcounts(static_cast<size_t>(size_)), rdispls(rcounts.size());
+    in_rounds([&](int64_t done, const std::vector<int>& counts, const std::vector<int>& displs) {
+      for (size_t o = 0; o < counts.size(); ++o)
+        each_piece(offset_[o] + done, counts[o], [&](size_t i, int64_t off, int64_t k, int64_t pos) {
+          float* dst = send.data() + displs[o] + pos;
           if (params[i].value.has_grad())
             std::memcpy(dst, params[i].value.grad() + off, static_cast<size_t>(k) * sizeof(float));
           else
             std::fill_n(dst, k, 0.0f);  // a missing grad counts as 0
         });
-        scounts[o] = checked_count(n);
-        sdispls[o] = checked_count(at);
-        at += n;
-      }
-      const int64_t c = std::clamp<int64_t>(mine - done, 0, chunk);
+      const int c = counts[static_cast<size_t>(rank_)];  // this round's chunk of this rank's shard, from each rank
       for (size_t o = 0; o < rcounts.size(); ++o) {
-        rcounts[o] = checked_count(c);
-        rdispls[o] = checked_count(c * static_cast<int64_t>(o));
+        rcounts[o] = c;
+        rdispls[o] = checked_count(int64_t{c} * static_cast<int64_t>(o));
       }
-      MPI_Alltoallv(send.data(), scounts.data(), sdispls.data(), MPI_FLOAT, recv.data(), rcounts.data(), rdispls.data(),
+      MPI_Alltoallv(send.data(), counts.data(), displs.data(), MPI_FLOAT, recv.data(), rcounts.data(), rdispls.data(),
                     MPI_FLOAT, MPI_COMM_WORLD);
       // The owner's sum, rank by rank: ((g₀ + g₁) + g₂) + …
       each_piece(me + done, c, [&](size_t i, int64_t off, int64_t k, int64_t pos) {
@@ -118,7 +110,7 @@ class MpiDataParallel final : public DataParallel {
           g[j] = s;
         }
       });
-    }
+    });
     std::vector<double> squares(params.size(), 0.0);
     for (size_t i = begin_[static_cast<size_t>(rank_)]; i < begin_[static_cast<size_t>(rank_) + 1]; ++i)
       squares[i] = optim::grad_sum_of_squares(params[i].value);
@@ -138,16 +130,8 @@ class MpiDataParallel final : public DataParallel {
 
   void all_gather_parameters(Parameters& params) override {
     // In rounds as reduce_gradients: round k gathers the k-th chunk of every owner's shard.
-    const int64_t chunk = chunk_per_rank();
-    std::vector<float> all(static_cast<size_t>(std::min(total_, chunk * size_)));
-    std::vector<int> counts(static_cast<size_t>(size_)), displs(counts.size());
-    for (int64_t done = 0; done < longest_; done += chunk) {
-      int64_t at = 0;
-      for (size_t o = 0; o < counts.size(); ++o) {
-        counts[o] = checked_count(std::clamp<int64_t>(elems_[o] - done, 0, chunk));
-        displs[o] = checked_count(at);
-        at += counts[o];
-      }
+    std::vector<float> all(static_cast<size_t>(std::min(total_, chunk_per_rank() * size_)));
+    in_rounds([&](int64_t done, const std::vector<int>& counts, const std::vector<int>& displs) {
       const auto pieces = [&](size_t o, auto copy) {
         each_piece(offset_[o] + done, counts[o], [&](size_t i, int64_t off, int64_t k, int64_t pos) {
           copy(params[i].value.data() + off, all.data() + displs[o] + pos, static_cast<size_t>(k) * sizeof(float));
@@ -159,26 +143,30 @@ class MpiDataParallel final : public DataParallel {
       for (size_t o = 0; o < counts.size(); ++o)
         if (o != static_cast<size_t>(rank_))
           pieces(o, [](float* p, float* a, size_t bytes) { std::memcpy(p, a, bytes); });
-    }
+    });
   }
 
   void gather_to_root(const std::vector<Tensor>& owned, std::vector<Tensor>& all) override {
-    std::vector<float> mine;
-    for (const Tensor& t : owned) mine.insert(mine.end(), t.data(), t.data() + t.numel());
-    std::vector<int> counts(static_cast<size_t>(size_)), displs(counts.size());
-    for (size_t o = 0; o < counts.size(); ++o) {
-      counts[o] = static_cast<int>(elems_[o]);
-      displs[o] = static_cast<int>(offset_[o]);
-    }
-    std::vector<float> flat(root() ? static_cast<size_t>(total_) : 0);
-    MPI_Gatherv(mine.data(), static_cast<int>(mine.size()), MPI_FLOAT, flat.data(), counts.data(), displs.data(),
-                MPI_FLOAT, 0, MPI_COMM_WORLD);
-    if (!root()) return;
-    size_t at = 0;
-    for (Tensor& t : all) {
-      std::memcpy(t.data(), flat.data() + at, static_cast<size_t>(t.numel()) * sizeof(float));
-      at += static_cast<size_t>(t.numel());
-    }
+    // In rounds as all_gather_parameters, into rank 0 only.
+    const size_t first = begin_[static_cast<size_t>(rank_)];
+    std::vector<float> buf(static_cast<size_t>(std::min(total_, chunk_per_rank() * size_)));
+    in_rounds([&](int64_t done, const std::vector<int>& counts, const std::vector<int>& displs) {
+      const size_t me = static_cast<size_t>(rank_);
+      float* mine = buf.data() + (root() ? displs[me] : 0);
+      each_piece(offset_[me] + done, counts[me], [&](size_t i, int64_t off, int64_t k, int64_t pos) {
+        std::memcpy(mine + pos, owned[i - first].data() + off, static_cast<size_t>(k) * sizeof(float));
+      });
+      if (!root()) {
+        MPI_Gatherv(mine, counts[me], MPI_FLOAT, nullptr, nullptr, nullptr, MPI_FLOAT, 0, MPI_COMM_WORLD);
+        return;
+      }
+      MPI_Gatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, buf.data(), counts.data(), displs.data(), MPI_FLOAT, 0,
+                  MPI_COMM_WORLD);
+      for (size_t o = 0; o < counts.size(); ++o)
+        each_piece(offset_[o] + done, counts[o], [&](size_t i, int64_t off, int64_t k, int64_t pos) {
+          std::memcpy(all[i].data() + off, buf.data() + displs[o] + pos, static_cast<size_t>(k) * sizeof(float));
+        });
+    });
   }
 
   std::vector<double> all_gather(const std::vector<double>& local) override {
@@ -267,6 +255,24 @@ class MpiDataParallel final : public DataParallel {
   // (256 KB messages) beyond, so that the rounds' latency stays small next to their bytes.
   static constexpr int64_t kStageFloats = int64_t{1} << 20;
   int64_t chunk_per_rank() const { return std::max<int64_t>(int64_t{1} << 16, kStageFloats / size_); }
+
+  // Calls f(done, counts, displs) for each round of an exchange over the owners' shards: round k
+  // moves the values done = k·chunk_per_rank() .. done + counts[o] of owner o's shard, at displs[o]
+  // of a buffer that holds every owner's chunk of the round in rank order.
+  template <class F>
+  void in_rounds(F&& f) const {
+    const int64_t chunk = chunk_per_rank();
+    std::vector<int> counts(static_cast<size_t>(size_)), displs(counts.size());
+    for (int64_t done = 0; done < longest_; done += chunk) {
+      int64_t at = 0;
+      for (size_t o = 0; o < counts.size(); ++o) {
+        counts[o] = checked_count(std::clamp<int64_t>(elems_[o] - done, 0, chunk));
+        displs[o] = checked_count(at);
+        at += counts[o];
+      }
+      f(done, counts, displs);
+    }
+  }
 
   // Calls f(tensor, offset in the tensor, count, offset in the range) for each piece of the flat
   // range [at, at + n) that lies in one tensor, in order.
