@@ -177,7 +177,8 @@ void run_sweep(const SweepRequest& given, const SweepOptions& options) {
   const std::string recorded = to_sweep_toml(asked);
   // Under mpirun every rank has planned the same sweep, before rank 0 writes anything.
   if (dp)
-    dp->check_same(sweep_identity_hash(recorded, configs, status), "sweep (sweep file, options, configs or dataset)");
+    dp->check_same(sweep_identity_hash(recorded, configs, status),
+                   "sweep (sweep file, options, configs, dataset or run dirs' state)");
 
   // ETA from iterations: the iterations still to train times the seconds per iteration so far.
   int64_t iters_left = 0;
