@@ -1,5 +1,6 @@
 // lmul sweep CONFIG.toml --arith ENTRY... | lmul sweep SWEEP_FILE.toml | lmul sweep SWEEP_DIR:
 // one config trained once per arithmetic and seed into sibling run dirs, then compared (issue 6).
+// Under `mpirun -np N` the runs are spread over the N processes (apps/sweep/run_claims.h).
 #include <filesystem>
 #include <memory>
 
@@ -36,7 +37,10 @@ Sweep file: a TOML file with a [sweep] table:
   Options given on the command line replace the file's (--set adds to its list).
 Resuming: SWEEP_DIR/sweep.toml records the sweep; `lmul sweep SWEEP_DIR` or the same command again
 skips finished runs, resumes interrupted ones from ckpt/latest and starts the rest. Ctrl-C loses
-no finished run.)";
+no finished run.
+Several processes: `mpirun -np N lmul sweep ...` trains N runs at a time, each in one process with
+the config's threads; a process that finishes a run takes the next. SWEEP_DIR must be on a
+filesystem every process sees (README: "Training on several processes or machines").)";
 
 struct Args {
   std::string source;
@@ -94,13 +98,15 @@ void add_sweep(CLI::App& app) {
   cmd->add_flag("-q,--quiet", a->quiet, "No per-run live progress line (the sweep's lines stay)");
   cmd->footer(kFooter);
   cmd->callback([a, cmd] {
-    // N copies of the whole sweep would train the same runs into the same directories at once.
-    if (const int n = train::launched_processes(); n > 1)
-      throw Error(
-          "lmul sweep does not spread its runs over mpirun's {} processes: run it without mpirun (or "
-          "mpirun -np N lmul train for one run over N processes)",
-          n);
-    sweep::run_sweep(request_from(*a, *cmd), {.quiet = a->quiet});
+    // Under mpirun -np N (N > 1) the runs are spread over the processes; an error that stops the
+    // sweep on any rank ends them all, one line.
+    const std::unique_ptr<train::DataParallel> dp = train::start_data_parallel();
+    try {
+      sweep::run_sweep(request_from(*a, *cmd), {.quiet = a->quiet, .parallel = dp.get()});
+    } catch (const std::exception& e) {
+      if (dp) dp->fail(e);
+      throw;
+    }
   });
 }
 

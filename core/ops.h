@@ -26,6 +26,19 @@ Tensor mean(const Tensor& x);                  // → one element
 // y = x·wᵀ + b over the last dimension: x (..., Cin), w (Cout, Cin), b (Cout) or undefined.
 // The product goes through site (forward multiplier; the backward one for dx and dw).
 Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b, GemmSite& site);
+// linear()'s kernel pair on raw pointers (also the Python module's, python/), without the bias.
+// Forward: y (N×Cout) = x·wᵀ as site.forward multiplies: the int8 codes of x and w with an integer
+// forward (Multiplier::int8_forward), else gemm() of xq and wq — x and w as site.forward's
+// quantize() rounds them (activation, weight), or x and w themselves where it takes fp32 as it is.
+void linear_forward(GemmSite& site, const float* x, const float* w, const float* xq, const float* wq, int64_t N,
+                    int64_t Cin, int64_t Cout, float* y);
+// Backward (straight-through): with dyq = dy rounded by site.backward (gradient role),
+// dx (N×Cin) = dyq·w2 (+= when dx_accumulate) and dw (Cout×Cin) += dyqᵀ·x2, where x2, w2 are the
+// forward's xq, wq (backward "same") or their rounding by site.backward. A null dx or dw is skipped.
+void linear_backward(GemmSite& site, const float* dy, const float* xq, const float* wq, int64_t N, int64_t Cin,
+                     int64_t Cout, float* dx, bool dx_accumulate, float* dw);
+// db (Cout) += Σ over the N rows of dy (N×Cout), in row order per channel.
+void linear_bias_backward(const float* dy, int64_t N, int64_t Cout, float* db);
 // Plain matrix product of 2-D tensors a (M,K)·b (K,N) through site.
 Tensor matmul(const Tensor& a, const Tensor& b, GemmSite& site);
 // Batched product over the leading dimensions: a (...,M,K) or (...,K,M) if ta, b (...,K,N) or

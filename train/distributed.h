@@ -8,6 +8,10 @@
 // order, so a run is bit-identical from one launch to the next (docs: README, "Training on
 // several processes or machines").
 //
+// `mpirun -np N lmul sweep` uses the same processes to spread whole runs over the ranks
+// (apps/sweep/run_claims.h): there only the rank, broadcast, check_same, wait_for_all,
+// gather_text and fail are used.
+//
 // MPI is optional: a build without it (CMake found no MPI) refuses a launch by mpirun with N > 1.
 #pragma once
 #include <cstdint>
@@ -44,6 +48,11 @@ class DataParallel {
   virtual std::vector<double> all_gather(const std::vector<double>& local) = 0;
   virtual uint64_t broadcast(uint64_t value) = 0;  // rank 0's value
   virtual int max(int value) = 0;                  // over all ranks (an order-free integer reduction)
+  // Every rank's text, in rank order, on rank 0 (empty elsewhere).
+  virtual std::vector<std::string> gather_text(const std::string& local) = 0;
+  // Returns once every rank has called it. A rank that waits sleeps between checks instead of
+  // spinning a core (a sweep's rank that ran out of runs may wait an hour for the others).
+  virtual void wait_for_all() = 0;
   // Throws lmul::Error naming the first rank whose value differs from rank 0's.
   virtual void check_same(uint64_t hash, const std::string& what) = 0;
   // The error path: one line (rank 0's; another rank's only if rank 0 did not fail) and every
