@@ -70,6 +70,11 @@ class Multiplier {
   // Only where int8_forward(): the codes of the operand quantize(role, ...) rounds — the same grid
   // points, the same scales, without the rounding of q·s to fp32.
   virtual void int8_codes(Role role, const float* x, int64_t rows, int64_t cols, int64_t ld, Int8Codes& out);
+  // int8_codes() and, into values (contiguous rows×cols), the bits quantize(role, ...) writes — both
+  // from one pass where the format can (a Linear layer's forward needs the codes, its backward the
+  // values). The default calls the two.
+  virtual void int8_codes_and_values(Role role, const float* x, int64_t rows, int64_t cols, int64_t ld, Int8Codes& out,
+                                     float* values);
 
   // batch GEMMs g_i = g with A, B, C advanced by i·stride_a, i·stride_b, i·stride_c floats.
   virtual void gemm_batched(const Gemm& g, int64_t batch, int64_t stride_a, int64_t stride_b, int64_t stride_c);

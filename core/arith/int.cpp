@@ -60,8 +60,12 @@ class Integer final : public Multiplier {
 
   bool int8_forward() const override { return int_gemm_; }
   void int8_codes(Role role, const float* x, int64_t rows, int64_t cols, int64_t ld, Int8Codes& out) override {
+    int8_codes_and_values(role, x, rows, cols, ld, out, nullptr);
+  }
+  void int8_codes_and_values(Role role, const float* x, int64_t rows, int64_t cols, int64_t ld, Int8Codes& out,
+                             float* values) override {
     if (!int_gemm_ || role == Role::gradient) Multiplier::int8_codes(role, x, rows, cols, ld, out);  // throws
-    int_codes(x, rows, cols, ld, (1 << ((role == Role::weight ? w_ : a_) - 1)) - 1, gran_, out);
+    int_codes(x, rows, cols, ld, (1 << ((role == Role::weight ? w_ : a_) - 1)) - 1, gran_, out, values);
   }
 
   std::vector<uint8_t> state() const override {

@@ -1,5 +1,6 @@
 #include "core/arith/int8_linear.h"
 
+#include <algorithm>
 #include <limits>
 #include <vector>
 
@@ -10,6 +11,12 @@ namespace lmul::arith {
 
 void Multiplier::int8_codes(Role, const float*, int64_t, int64_t, int64_t, Int8Codes&) {
   throw Error("arith spec '{}' has no integer forward GEMM (gemm=int)", spec());
+}
+
+void Multiplier::int8_codes_and_values(Role role, const float* x, int64_t rows, int64_t cols, int64_t ld,
+                                       Int8Codes& out, float* values) {
+  int8_codes(role, x, rows, cols, ld, out);
+  quantize(role, x, rows, cols, ld, values);
 }
 
 namespace {
@@ -31,17 +38,36 @@ inline float rescale(int32_t acc, const Int8Codes& a, float sa, const Int8Codes&
   return w.divide ? f / sw : f * sw;
 }
 
-void epilogue(const int32_t* acc, const Int8Codes& a, const Int8Codes& w, int64_t M, int64_t N, float* C, int64_t ldc) {
+// One row of the epilogue, the divisions chosen at compile time so that the loop vectorises.
+template <bool kDivA, bool kDivW>
+void rescale_row(const int32_t* acc, float sa, const float* sw, int64_t N, float* c) {
+#pragma omp simd
+  for (int64_t j = 0; j < N; ++j) {
+    float f = static_cast<float>(acc[j]);
+    f = kDivA ? f / sa : f * sa;
+    c[j] = kDivW ? f / sw[j] : f * sw[j];
+  }
+}
+
+// C = the rescaled acc (row stride ldacc), NaN in the rows and columns that held one.
+void epilogue(const int32_t* acc, int64_t ldacc, const Int8Codes& a, const Int8Codes& w, int64_t M, int64_t N, float* C,
+              int64_t ldc) {
   std::vector<float> sw(static_cast<size_t>(N));
   for (int64_t j = 0; j < N; ++j) sw[static_cast<size_t>(j)] = w.scale_of(j);
+  auto row = a.divide ? (w.divide ? &rescale_row<true, true> : &rescale_row<true, false>)
+                      : (w.divide ? &rescale_row<false, true> : &rescale_row<false, false>);
+  constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 #pragma omp parallel for schedule(static) if (M * N > 16384)
   for (int64_t i = 0; i < M; ++i) {
-    const float sa = a.scale_of(i);
-    const bool nan_a = !a.nan_row.empty() && a.nan_row[static_cast<size_t>(i)];
-    for (int64_t j = 0; j < N; ++j) {
-      const bool nan = nan_a || (!w.nan_row.empty() && w.nan_row[static_cast<size_t>(j)]);
-      C[i * ldc + j] = rescale(acc[i * N + j], a, sa, w, sw[static_cast<size_t>(j)], nan);
+    float* c = C + i * ldc;
+    if (!a.nan_row.empty() && a.nan_row[static_cast<size_t>(i)]) {
+      std::fill(c, c + N, kNaN);
+      continue;
     }
+    row(acc + i * ldacc, a.scale_of(i), sw.data(), N, c);
+    if (!w.nan_row.empty())
+      for (int64_t j = 0; j < N; ++j)
+        if (w.nan_row[static_cast<size_t>(j)]) c[j] = kNaN;
   }
 }
 
@@ -51,9 +77,12 @@ void int8_linear(const Int8Codes& a, const Int8Codes& w, int64_t M, int64_t N, i
   check(a, M, K, "activation");
   check(w, N, K, "weight");
   if (M == 0 || N == 0) return;
-  std::vector<int32_t> acc(static_cast<size_t>(M * N));
+  // The int32 sums go to a buffer kept per thread across calls (a Linear layer's M×N, up to 100 MB
+  // on the 6-layer config): a fresh one each call cost its zeroing and page faults every step.
+  thread_local std::vector<int32_t> acc;
+  if (acc.size() < static_cast<size_t>(M * N)) acc.resize(static_cast<size_t>(M * N));
   integer::int8_gemm(M, N, K, a.code.data(), K, w.code.data(), K, acc.data(), N);
-  epilogue(acc.data(), a, w, M, N, C, ldc);
+  epilogue(acc.data(), N, a, w, M, N, C, ldc);
 }
 
 void int8_linear_ref(const Int8Codes& a, const Int8Codes& w, int64_t M, int64_t N, int64_t K, float* C, int64_t ldc) {

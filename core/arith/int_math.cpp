@@ -57,7 +57,8 @@ void int_quantize(const float* x, int64_t rows, int64_t cols, int64_t ld, float*
     }
 }
 
-void int_codes(const float* x, int64_t rows, int64_t cols, int64_t ld, int qmax, Granularity gran, Int8Codes& out) {
+void int_codes(const float* x, int64_t rows, int64_t cols, int64_t ld, int qmax, Granularity gran, Int8Codes& out,
+               float* values) {
   const float lim = static_cast<float>(qmax);
   float tensor_amax = 0.0f;
   if (gran == Granularity::tensor)
@@ -70,11 +71,9 @@ void int_codes(const float* x, int64_t rows, int64_t cols, int64_t ld, int qmax,
   out.divide = false;
   const float* s = out.scale.data();
   const bool per_row = gran != Granularity::tensor;
-  // A zero scale (an all-zero or all-NaN row or tensor) leaves every code 0.
-  codes_by_row(x, rows, cols, ld, -lim, lim, out, [s, per_row](int64_t i, float v) {
-    const float si = s[per_row ? i : 0];
-    return si == 0.0f ? 0.0f : v / si;
-  });
+  // code = rne(x/s) clamped, value = code·s (the row kernel's divide form); a zero scale (an
+  // all-zero or all-NaN row or tensor) leaves every code 0.
+  codes_by_row(x, rows, cols, ld, -lim, lim, true, out, values, [s, per_row](int64_t i) { return s[per_row ? i : 0]; });
 }
 
 }  // namespace lmul::arith

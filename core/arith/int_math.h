@@ -23,6 +23,8 @@ void int_quantize(const float* x, int64_t rows, int64_t cols, int64_t ld, float*
 
 // The int8 codes of int_quantize with nearest rounding and gran tensor or row (qmax ≤ 127): the
 // same s, q = clamp(rne(x/s), −qmax, qmax); code 0 for NaN (flagged in nan_row) and where s = 0.
-void int_codes(const float* x, int64_t rows, int64_t cols, int64_t ld, int qmax, Granularity gran, Int8Codes& out);
+// values (or null): also int_quantize's (round=nearest) bits, from the same pass.
+void int_codes(const float* x, int64_t rows, int64_t cols, int64_t ld, int qmax, Granularity gran, Int8Codes& out,
+               float* values);
 
 }  // namespace lmul::arith

@@ -53,11 +53,15 @@ class Ternary final : public Multiplier {
 
   bool int8_forward() const override { return int_gemm_; }
   void int8_codes(Role role, const float* x, int64_t rows, int64_t cols, int64_t ld, Int8Codes& out) override {
+    int8_codes_and_values(role, x, rows, cols, ld, out, nullptr);
+  }
+  void int8_codes_and_values(Role role, const float* x, int64_t rows, int64_t cols, int64_t ld, Int8Codes& out,
+                             float* values) override {
     if (!int_gemm_ || role == Role::gradient) Multiplier::int8_codes(role, x, rows, cols, ld, out);  // throws
     if (role == Role::weight)
-      ternary_weight_codes(x, rows, cols, ld, out);
+      ternary_weight_codes(x, rows, cols, ld, out, values);
     else
-      absmax_int8_codes(x, rows, cols, ld, out);
+      absmax_int8_codes(x, rows, cols, ld, out, values);
   }
 
  private:

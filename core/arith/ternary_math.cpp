@@ -67,21 +67,23 @@ void absmax_int8_rows(const float* x, int64_t rows, int64_t cols, int64_t ld, fl
   }
 }
 
-void ternary_weight_codes(const float* w, int64_t rows, int64_t cols, int64_t ld, Int8Codes& out) {
+void ternary_weight_codes(const float* w, int64_t rows, int64_t cols, int64_t ld, Int8Codes& out, float* values) {
   const float gamma = absmean_gamma(w, rows, cols, ld);
   out.scale.assign(1, gamma);
   out.divide = false;
-  codes_by_row(w, rows, cols, ld, -1.0f, 1.0f, out, [gamma](int64_t, float v) { return v / gamma; });
+  // code = rne(w/γ) clamped, value = code·γ: the row kernel's divide form.
+  codes_by_row(w, rows, cols, ld, -1.0f, 1.0f, true, out, values, [gamma](int64_t) { return gamma; });
 }
 
-void absmax_int8_codes(const float* x, int64_t rows, int64_t cols, int64_t ld, Int8Codes& out) {
+void absmax_int8_codes(const float* x, int64_t rows, int64_t cols, int64_t ld, Int8Codes& out, float* values) {
   out.scale.resize(static_cast<size_t>(rows));
 #pragma omp parallel for schedule(static) if (rows * cols > 16384)
   for (int64_t i = 0; i < rows; ++i)
     out.scale[static_cast<size_t>(i)] = 127.0f / std::max(finite_amax(x + i * ld, cols), kMinScale);
   out.divide = true;
   const float* s = out.scale.data();
-  codes_by_row(x, rows, cols, ld, -128.0f, 127.0f, out, [s](int64_t i, float v) { return v * s[i]; });
+  // code = rne(x·s) clamped, value = code/s: the row kernel's multiply form.
+  codes_by_row(x, rows, cols, ld, -128.0f, 127.0f, false, out, values, [s](int64_t i) { return s[i]; });
 }
 
 }  // namespace lmul::arith

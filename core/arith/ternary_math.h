@@ -19,7 +19,8 @@ void absmax_int8_rows(const float* x, int64_t rows, int64_t cols, int64_t ld, fl
 
 // Their int8 codes (gemm=int): weights q = clamp(rne(w/γ), −1, 1) with scale γ (one per tensor);
 // activations q = clamp(rne(x·s), −128, 127) with s per row, divide set. NaN: code 0, flagged.
-void ternary_weight_codes(const float* w, int64_t rows, int64_t cols, int64_t ld, Int8Codes& out);
-void absmax_int8_codes(const float* x, int64_t rows, int64_t cols, int64_t ld, Int8Codes& out);
+// values (or null): also the bits ternary_weights / absmax_int8_rows write, from the same pass.
+void ternary_weight_codes(const float* w, int64_t rows, int64_t cols, int64_t ld, Int8Codes& out, float* values);
+void absmax_int8_codes(const float* x, int64_t rows, int64_t cols, int64_t ld, Int8Codes& out, float* values);
 
 }  // namespace lmul::arith

@@ -2,7 +2,8 @@
 // Quantisers are straight-through: dx = Q'(dy)·Q(w), dw = Q'(dy)ᵀ·Q(x), where Q is the forward
 // arithmetic's rounding and Q' the backward arithmetic's rounding of the gradient.
 // With an integer forward (`gemm=int`, Multiplier::int8_forward) y is int8_linear() of the int8 codes
-// of x and w; Q(x) and Q(w) are still formed for the backward when a gradient is needed.
+// of x and w; Q(x) and Q(w) are still formed for the backward when a gradient is needed, in the same
+// pass over each operand as its codes (Multiplier::int8_codes_and_values).
 #include "core/arith/int8_linear.h"
 #include "core/autograd.h"
 #include "core/error.h"
@@ -28,17 +29,27 @@ void bias_backward(float* db, const float* dy, int64_t N, int64_t Cout) {
 }
 }  // namespace
 
+namespace {
+// The integer forward: y = int8_linear() of the codes of x and w; where xq_out / wq_out are given,
+// also Q(x) / Q(w) for the backward, each from the same pass over its operand as its codes
+// (Multiplier::int8_codes_and_values).
+void int8_forward(GemmSite& site, const float* x, const float* w, float* xq_out, float* wq_out, int64_t N, int64_t Cin,
+                  int64_t Cout, float* y) {
+  arith::Int8Codes xc, wc;
+  site.forward->int8_codes_and_values(arith::Role::activation, x, N, Cin, Cin, xc, xq_out);
+  site.forward->int8_codes_and_values(arith::Role::weight, w, Cout, Cin, Cin, wc, wq_out);
+  try {
+    arith::int8_linear(xc, wc, N, Cout, Cin, y, Cout);
+  } catch (const Error& e) {  // an inner dimension too wide for int32 sums: name the site
+    throw Error("{}: {}", site.name, e.what());
+  }
+}
+}  // namespace
+
 void linear_forward(GemmSite& site, const float* x, const float* w, const float* xq, const float* wq, int64_t N,
                     int64_t Cin, int64_t Cout, float* y) {
   if (site.forward->int8_forward()) {
-    arith::Int8Codes xc, wc;
-    site.forward->int8_codes(arith::Role::activation, x, N, Cin, Cin, xc);
-    site.forward->int8_codes(arith::Role::weight, w, Cout, Cin, Cin, wc);
-    try {
-      arith::int8_linear(xc, wc, N, Cout, Cin, y, Cout);
-    } catch (const Error& e) {  // an inner dimension too wide for int32 sums: name the site
-      throw Error("{}: {}", site.name, e.what());
-    }
+    int8_forward(site, x, w, nullptr, nullptr, N, Cin, Cout, y);
     return;
   }
   site.forward->gemm({false, true, N, Cout, Cin, xq, Cin, wq, Cin, y, Cout, false});
@@ -74,18 +85,24 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b, GemmSite& site)
   Tensor out(out_shape);
 
   const bool int_forward = site.forward->int8_forward();
-  if (int_forward) linear_forward(site, x.data(), w.data(), nullptr, nullptr, N, Cin, Cout, out.data());
   const bool grad = needs_grad({&x, &w, &b});
   Tensor xq, wq;
-  if (!int_forward || grad) {
+  if (int_forward) {
+    if (grad) {
+      xq = Tensor(x.shape());
+      wq = Tensor(w.shape());
+    }
+    int8_forward(site, x.data(), w.data(), grad ? xq.data() : nullptr, grad ? wq.data() : nullptr, N, Cin, Cout,
+                 out.data());
+  } else {
     xq = quantized(*site.forward, arith::Role::activation, x, N, Cin);
     try {
       wq = quantized(*site.forward, arith::Role::weight, w, Cout, Cin);
     } catch (const Error& e) {  // a format that cannot take this weight's shape (dgq's group size): name the site
       throw Error("{}: {}", site.name, e.what());
     }
+    linear_forward(site, x.data(), w.data(), xq.data(), wq.data(), N, Cin, Cout, out.data());
   }
-  if (!int_forward) linear_forward(site, x.data(), w.data(), xq.data(), wq.data(), N, Cin, Cout, out.data());
   if (b.defined()) {
     const float* pb = b.data();
     float* po = out.data();
