@@ -18,6 +18,20 @@
 using namespace lmul;
 
 namespace {
+
+// The model shape a golden file's metadata records (scripts/make_golden.py), dropout off.
+template <class Metadata>
+nn::GPTConfig golden_config(const Metadata& m) {
+  nn::GPTConfig c;
+  c.n_layer = std::stoi(m.at("n_layer"));
+  c.n_head = std::stoi(m.at("n_head"));
+  c.n_embd = std::stoi(m.at("n_embd"));
+  c.block_size = std::stoi(m.at("block_size"));
+  c.vocab_size = std::stoi(m.at("vocab_size"));
+  c.bias = m.at("bias") == "true";
+  c.dropout = 0;
+  return c;
+}
 double rel_error(std::span<const float> ours, const std::vector<float>& ref) {
   REQUIRE(ours.size() == ref.size());
   double diff = 0, scale = 0;
@@ -31,14 +45,7 @@ double rel_error(std::span<const float> ours, const std::vector<float>& ref) {
 void check_golden(const std::string& file) {
   auto g = SafetensorsFile::load(std::string(LMUL_SOURCE_DIR) + "/tests/golden/" + file);
   const auto& m = g.metadata();
-  nn::GPTConfig c;
-  c.n_layer = std::stoi(m.at("n_layer"));
-  c.n_head = std::stoi(m.at("n_head"));
-  c.n_embd = std::stoi(m.at("n_embd"));
-  c.block_size = std::stoi(m.at("block_size"));
-  c.vocab_size = std::stoi(m.at("vocab_size"));
-  c.bias = m.at("bias") == "true";
-  c.dropout = 0;
+  const nn::GPTConfig c = golden_config(m);
   nn::GPT model(c, {}, 0);
   for (auto& p : model.parameters()) {
     auto v = g.f32("param." + p.name, &p.value.shape());
@@ -121,14 +128,7 @@ void check_lmul_torch_golden() {
   const auto& m = init.metadata();
   const std::string arith = g.metadata().at("arith");
   const int steps = std::stoi(g.metadata().at("steps"));
-  nn::GPTConfig c;
-  c.n_layer = std::stoi(m.at("n_layer"));
-  c.n_head = std::stoi(m.at("n_head"));
-  c.n_embd = std::stoi(m.at("n_embd"));
-  c.block_size = std::stoi(m.at("block_size"));
-  c.vocab_size = std::stoi(m.at("vocab_size"));
-  c.bias = m.at("bias") == "true";
-  c.dropout = 0;
+  const nn::GPTConfig c = golden_config(m);
   nn::ArithConfig a;
   a.linear = arith;
   nn::GPT model(c, a, 0);
