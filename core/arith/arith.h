@@ -72,7 +72,7 @@ class Multiplier {
   virtual void int8_codes(Role role, const float* x, int64_t rows, int64_t cols, int64_t ld, Int8Codes& out);
   // int8_codes() and, into values (contiguous rows×cols), the bits quantize(role, ...) writes — both
   // from one pass where the format can (a Linear layer's forward needs the codes, its backward the
-  // values). The default calls the two.
+  // values; values may be null: the codes alone). The default calls the two.
   virtual void int8_codes_and_values(Role role, const float* x, int64_t rows, int64_t cols, int64_t ld, Int8Codes& out,
                                      float* values);
 

@@ -16,7 +16,7 @@ void Multiplier::int8_codes(Role, const float*, int64_t, int64_t, int64_t, Int8C
 void Multiplier::int8_codes_and_values(Role role, const float* x, int64_t rows, int64_t cols, int64_t ld,
                                        Int8Codes& out, float* values) {
   int8_codes(role, x, rows, cols, ld, out);
-  quantize(role, x, rows, cols, ld, values);
+  if (values) quantize(role, x, rows, cols, ld, values);
 }
 
 namespace {
