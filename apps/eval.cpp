@@ -10,7 +10,6 @@
 // held-out set, and --show K prints K held-out examples. --integer-only evaluates the run's GPT as an
 // integer-only model (train/integer_only.h: calibrated on training batches, scales saved beside the
 // checkpoint), the loss taken from its dequantised int32 logits.
-#include <algorithm>
 #include <memory>
 #include <optional>
 #include <string>
@@ -22,11 +21,11 @@
 #include "apps/report/run_groups.h"
 #include "core/error.h"
 #include "core/safetensors.h"
-#include "train/answer_accuracy.h"
 #include "train/batch_source.h"
-#include "train/multiply_task.h"
 #include "train/evaluate.h"
 #include "train/integer_only.h"
+#include "train/multiply_task.h"
+#include "train/task_report.h"
 #include "train/run.h"
 
 namespace lmul::apps {
@@ -62,33 +61,11 @@ double eval_one(const EvalArgs& a, const std::string& target) {
   const nlohmann::ordered_json arith = train::to_json(run.config)["arith"];
   // A generated task: whole-answer accuracy and accuracy per digit place of the product (units
   // first), over the whole held-out set unless --iters limits it.
-  nlohmann::ordered_json accuracy;
-  std::vector<std::string> shown;
+  train::TaskReport task;
   if (data->has_answers()) {
-    const train::MultiplyTask task = train::parse_multiply_task(c.dataset);
     const int64_t rows = a.iters == 0 && split == data::Split::val ? train::MultiplyTask::kHeldOutSamples : 0;
-    const train::AnswerAccuracy acc = train::answer_accuracy(
-        *run.model, *data, split, {iters, B, c.block_size, c.seed, false, nullptr}, rows, a.show);
-    std::vector<double> place;
-    for (size_t k = 0; k < acc.position_right.size(); ++k)
-      place.push_back(acc.position(task.reverse ? k : acc.position_right.size() - 1 - k));
-    accuracy = {{"samples", acc.rows}, {"whole_accuracy", acc.whole()}, {"digit_accuracy", place}};
-    if (a.show > 0) {
-      const auto tokenizer = train::make_tokenizer(c);
-      auto text = [&](std::vector<int32_t> ids, bool answer) {  // an answer in normal digit order
-        if (answer && task.reverse) std::reverse(ids.begin(), ids.end());
-        const std::vector<int> v(ids.begin(), ids.end());
-        return tokenizer->decode(v);
-      };
-      nlohmann::ordered_json examples = nlohmann::ordered_json::array();
-      for (const train::AnsweredRow& row : acc.shown) {
-        const std::string prompt = text(row.prompt, false), got = text(row.predicted, true),
-                          want = text(row.expected, true);
-        examples.push_back({{"prompt", prompt}, {"predicted", got}, {"expected", want}, {"right", row.right()}});
-        shown.push_back(fmt::format("{} → {}  (true {})  {}", prompt, got, want, row.right() ? "right" : "WRONG"));
-      }
-      accuracy["examples"] = examples;
-    }
+    task = train::multiply_task_report(c, *run.model, *data, split, {iters, B, c.block_size, c.seed, false, nullptr},
+                                       rows, a.show);
   } else if (a.show > 0) {
     throw Error("eval: --show needs a generated task's run (dataset = \"multiply:...\"); {} trains on {}", target,
                 c.dataset);
@@ -112,20 +89,13 @@ double eval_one(const EvalArgs& a, const std::string& target) {
                              {"checkpoint", path},
                              {"arith", arith}};
     if (run.exported) j["weights"] = run.export_format.empty() ? "F32" : run.export_format;
-    if (!accuracy.is_null()) j["accuracy"] = accuracy;
+    if (!task.accuracy.is_null()) j["accuracy"] = task.accuracy;
     if (integer) j["integer_only"] = {{"calibration", integer->calibration}, {"calib_batches", integer->calib_batches}};
     if (integer && c.int_weight_bits != 8) j["integer_only"]["weight_bits"] = c.int_weight_bits;
     fmt::print("{}\n", j.dump());
     return loss;
   }
-  std::string ar;
-  for (const auto& [k, v] : arith.items()) {
-    if (v.is_object()) {  // [arith.modules]: one module=spec each
-      for (const auto& [m, spec] : v.items()) ar += fmt::format(", {}={}", m, spec.get<std::string>());
-      continue;
-    }
-    ar += fmt::format("{}{}={}", ar.empty() ? "" : ", ", k, v.get<std::string>());
-  }
+  std::string ar = train::arith_summary(arith, ", ");
   if (integer)
     ar = fmt::format("integer-only{}, scales {} from {} training batches{}",
                      c.int_weight_bits != 8 ? fmt::format(" W{}A8", c.int_weight_bits) : "", integer->calibration,
@@ -134,13 +104,7 @@ double eval_one(const EvalArgs& a, const std::string& target) {
       run.exported && !run.export_format.empty() ? fmt::format(", weights decoded from {}", run.export_format) : "";
   fmt::print("{} loss{} {:.4f} (arith: {}{}){}\n", a.split, a.last_token ? " (last token)" : "", loss, ar, weights,
              a.targets.size() > 1 ? " " + target : "");
-  if (!accuracy.is_null()) {
-    std::string places;
-    for (const auto& p : accuracy["digit_accuracy"]) places += fmt::format(" {:.4f}", p.get<double>());
-    fmt::print("{} whole-number accuracy {:.4f} over {} samples; per digit place (units first):{}\n", a.split,
-               accuracy["whole_accuracy"].get<double>(), accuracy["samples"].get<int64_t>(), places);
-    for (const std::string& line : shown) fmt::print("  {}\n", line);
-  }
+  for (const std::string& line : task.lines(a.split)) fmt::print("{}\n", line);
   return loss;
 }
 

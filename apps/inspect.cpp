@@ -10,6 +10,7 @@
 #include "apps/commands.h"
 #include "core/error.h"
 #include "train/checkpoint.h"
+#include "train/config.h"
 #include "train/run.h"
 
 namespace lmul::apps {
@@ -24,18 +25,6 @@ std::string short_config(const nlohmann::json& c) {
   return s;
 }
 
-std::string arith_line(const nlohmann::json& a) {
-  std::string s;
-  for (const auto& [k, v] : a.items()) {
-    if (k == "modules" && v.is_object()) {  // [arith.modules]: one module=spec each
-      for (const auto& [m, spec] : v.items())
-        s += fmt::format(" {}={}", m, spec.is_string() ? spec.get<std::string>() : spec.dump());
-      continue;
-    }
-    s += fmt::format("{}{}={}", s.empty() ? "" : " ", k, v.is_string() ? v.get<std::string>() : v.dump());
-  }
-  return s;
-}
 }  // namespace
 
 void add_inspect(CLI::App& app) {
@@ -66,7 +55,7 @@ void add_inspect(CLI::App& app) {
     }
     if (config.is_object()) {
       fmt::print("config: {}\n", short_config(config));
-      if (config.contains("arith")) fmt::print("arith: {}\n", arith_line(config["arith"]));
+      if (config.contains("arith")) fmt::print("arith: {}\n", train::arith_summary(config["arith"], " "));
     }
     // An export's packed tensors are U8 bytes: show the weight's own shape and format beside them.
     nlohmann::json quant =

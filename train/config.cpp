@@ -379,6 +379,19 @@ std::string to_toml(TrainConfig& c) {
   return s.str();
 }
 
+std::string arith_summary(const nlohmann::ordered_json& arith, const std::string& sep) {
+  auto text = [](const nlohmann::ordered_json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); };
+  std::string s;
+  for (const auto& [k, v] : arith.items()) {
+    if (k == "modules" && v.is_object()) {  // [arith.modules]: one module=spec each
+      for (const auto& [m, spec] : v.items()) s += fmt::format("{}{}={}", sep, m, text(spec));
+      continue;
+    }
+    s += fmt::format("{}{}={}", s.empty() ? "" : sep, k, text(v));
+  }
+  return s;
+}
+
 nlohmann::ordered_json to_json(TrainConfig& c) {
   nlohmann::ordered_json j, a;
   for (auto& k : config_keys(c)) {

@@ -82,6 +82,9 @@ TrainConfig config_from_json(const nlohmann::json& j, const std::string& source,
 
 std::string to_toml(TrainConfig& c);
 nlohmann::ordered_json to_json(TrainConfig& c);
+// A config JSON's "arith" object on one line: "linear=lmul:m=4<sep>attention=exact<sep>..." and
+// each [arith.modules] row as "<sep>module=spec".
+std::string arith_summary(const nlohmann::ordered_json& arith, const std::string& sep);
 
 nn::GPTConfig model_config(const TrainConfig& c, int64_t vocab_size);
 nn::MatMulFreeConfig matmulfree_config(const TrainConfig& c, int64_t vocab_size);
