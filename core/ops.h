@@ -62,7 +62,10 @@ Tensor transpose_last(const Tensor& x);
 Tensor reshape(const Tensor& x, const Shape& shape);
 
 // att (...,T,T) → P with P[g,i,j] = softmax over j ≤ i of scale·att[g,i,j], and 0 for j > i.
-Tensor causal_softmax(const Tensor& att, float scale);
+// overwrite_scores: P is computed in att's own buffer (att's values are gone; its gradient is
+// still formed), for scores nothing else reads — one (...,T,T) buffer fewer per attention layer
+// held until the backward. The values are the same bit for bit.
+Tensor causal_softmax(const Tensor& att, float scale, bool overwrite_scores = false);
 
 // LayerNorm over the last dimension, eps 1e-5 (PyTorch's default); bias may be undefined.
 Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps = 1e-5f);

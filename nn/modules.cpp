@@ -45,12 +45,12 @@ CausalSelfAttention::CausalSelfAttention(const std::string& name, const GPTConfi
 
 Tensor CausalSelfAttention::forward(const Tensor& x, Rng& rng) {
   const int64_t hs = x.size(2) / n_head;
-  Heads h = split_qkv_heads(c_attn.forward(x), n_head);  // (B,NH,T,hs) each
-  Tensor att = bmm(h.q, h.k, false, true, qk_site);      // (B,NH,T,T)
-  Tensor p = causal_softmax(att, 1.0f / std::sqrt(static_cast<float>(hs)));
-  p = lmul::dropout(p, dropout, rng);                                  // attn_dropout
-  Tensor y = bmm(p, h.v, false, false, pv_site);                       // (B,NH,T,hs)
-  return lmul::dropout(c_proj.forward(merge_heads(y)), dropout, rng);  // resid_dropout
+  Heads h = split_qkv_heads(c_attn.forward(x), n_head);                            // (B,NH,T,hs) each
+  Tensor att = bmm(h.q, h.k, false, true, qk_site);                                // (B,NH,T,T)
+  Tensor p = causal_softmax(att, 1.0f / std::sqrt(static_cast<float>(hs)), true);  // att is read by nothing else
+  p = lmul::dropout(p, dropout, rng);                                              // attn_dropout
+  Tensor y = bmm(p, h.v, false, false, pv_site);                                   // (B,NH,T,hs)
+  return lmul::dropout(c_proj.forward(merge_heads(y)), dropout, rng);              // resid_dropout
 }
 
 MLP::MLP(const std::string& name, const GPTConfig& c, const ArithConfig& a, uint64_t seed, Parameters& params)

@@ -24,6 +24,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include <fmt/format.h>
@@ -107,6 +108,15 @@ void check_causal_softmax(Tensor att, float scale, const char* what) {
   MESSAGE(fmt::format("causal_softmax {}: |error| / bound P {:.3f} dA {:.3f}", what, worst_p, worst_d));
   CHECK(worst_p <= 1.0);
   CHECK(worst_d <= 1.0);
+
+  // Written over the scores: the same P and the same gradient of the scores, bit for bit.
+  Tensor att2 = att.clone();
+  att2.set_requires_grad(true);
+  Tensor P2 = causal_softmax(att2, scale, true);
+  CHECK(P2.data() == att2.data());
+  backward(sum(mul(P2, dP)));
+  CHECK(std::memcmp(P2.data(), P.data(), sizeof(float) * static_cast<size_t>(P.numel())) == 0);
+  CHECK(std::memcmp(att2.grad(), att.grad(), sizeof(float) * static_cast<size_t>(P.numel())) == 0);
 }
 
 // Unfused cross-entropy in double: log-softmax, gather, negative mean; backward = the gather's

@@ -10,7 +10,7 @@
 namespace lmul {
 
 namespace {
-// att, P: (G,T,T)
+// att, P: (G,T,T); P may be att (each row reads its scores before writing them)
 void causal_softmax_forward(float* P, const float* att, int64_t G, int64_t T, float scale) {
 #pragma omp parallel for schedule(static)
   for (int64_t r = 0; r < G * T; ++r) {
@@ -50,11 +50,11 @@ void causal_softmax_backward(float* datt, const float* P, const float* dP, int64
 }
 }  // namespace
 
-Tensor causal_softmax(const Tensor& att, float scale) {
+Tensor causal_softmax(const Tensor& att, float scale, bool overwrite_scores) {
   if (att.dim() < 2 || att.size(-1) != att.size(-2))
     throw Error("[causal_softmax] expected (...,T,T), got {}", shape_str(att.shape()));
   const int64_t T = att.size(-1), G = att.numel() / (T * T);
-  Tensor P(att.shape());
+  Tensor P = overwrite_scores ? att.view_as(att.shape()) : Tensor(att.shape());
   causal_softmax_forward(P.data(), att.data(), G, T, scale);
   if (needs_grad({&att})) {
     record(P, [out = P.shared(), att, G, T, scale] {
