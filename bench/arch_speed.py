@@ -44,7 +44,7 @@ def main():
     for r in range(args.rounds):
         for name, c, extra in models:
             a = argparse.Namespace(**dict(vars(args), lmul=args.baseline)) if "baseline" in name else args
-            ms[name].append(run_lmul(a, c, extra))
+            ms[name].append(run_lmul(a, c, extra)[0])
         print("round %d: %s" % (r + 1, ", ".join("%s %.1f ms" % (n, ms[n][-1]) for n, _, _ in models)),
               file=sys.stderr)
     ref = MODELS[-1][0]

@@ -40,7 +40,7 @@ def main():
         ms = {f: [] for f in FORMATS}
         for r in range(args.rounds):
             for f in FORMATS:
-                ms[f].append(run_lmul(args, c, ["arith.%s=%s" % (args.site, f)]))
+                ms[f].append(run_lmul(args, c, ["arith.%s=%s" % (args.site, f)])[0])
                 print("%s round %d %s: %.1f ms" % (name, r + 1, f, ms[f][-1]), file=sys.stderr)
         base = statistics.median(ms["exact"])
         print("**%s** (arith.%s)\n" % (name, args.site))

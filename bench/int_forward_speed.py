@@ -56,7 +56,7 @@ def main():
         for r in range(args.rounds):
             for s in specs:
                 before = resource.getrusage(resource.RUSAGE_CHILDREN)
-                ms[s].append(run_lmul(args, c, extra + ["arith.linear=" + s]))
+                ms[s].append(run_lmul(args, c, extra + ["arith.linear=" + s])[0])
                 after = resource.getrusage(resource.RUSAGE_CHILDREN)
                 cpu[s].append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
             print("%s round %d: %s" % (name, r + 1, ", ".join("%s %.1f ms (%.1f CPU s)" % (s, ms[s][-1], cpu[s][-1])

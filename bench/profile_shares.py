@@ -8,6 +8,12 @@ Prints a markdown table, one column per file: self time of each symbol (perf rep
 summed into groups (GEMM = OpenBLAS's sgemm kernels and packing; memset is listed apart since most
 of it is OpenBLAS zeroing C before a beta = 0 GEMM), then the largest symbols left in "other".
 The whole process is sampled: start-up and the final evaluation and checkpoint are in it too.
+
+  /usr/bin/python3 bench/profile_shares.py --steps short.data long.data
+
+profiles the training steps alone: two runs of the same command that differ only in max_iters
+(e.g. 20 and 220); the samples of long minus those of short, symbol by symbol, are the extra
+steps' (start-up, the final one-batch evaluation and the checkpoint cancel out).
 """
 
 import re
@@ -28,16 +34,34 @@ GROUPS = [  # (group, substrings of the symbol), first match wins
 ]
 
 
-def shares(path):
-    out = subprocess.run(["perf", "report", "-i", path, "--no-children", "--sort", "symbol", "--stdio", "-g", "none"],
-                         capture_output=True, text=True, check=True).stdout
+def counts(path):
+    """Samples per symbol (self time)."""
+    out = subprocess.run(["perf", "report", "-i", path, "--no-children", "--sort", "symbol", "--stdio", "-g", "none",
+                          "-n"], capture_output=True, text=True, check=True).stdout
     sym = {}
     for line in out.splitlines():
-        m = re.match(r"\s*([\d.]+)%\s+(\[.\])\s+(.*?)\s*(-\s+-\s*)?$", line)
+        m = re.match(r"\s*([\d.]+)%\s+(\d+)\s+(\[.\])\s+(.*?)\s*(-\s+-\s*)?$", line)
         if m:
-            key = (m.group(2) + " " if m.group(2) == "[k]" else "") + m.group(3)
-            sym[key] = sym.get(key, 0.0) + float(m.group(1))
+            key = (m.group(3) + " " if m.group(3) == "[k]" else "") + m.group(4)
+            sym[key] = sym.get(key, 0) + int(m.group(2))
     return sym
+
+
+def percent(sym):
+    total = sum(sym.values())
+    return {k: 100.0 * v / total for k, v in sym.items()}
+
+
+def shares(path):
+    return percent(counts(path))
+
+
+def step_shares(short, long):
+    a, b = counts(short), counts(long)
+    diff = {k: b.get(k, 0) - a.get(k, 0) for k in set(a) | set(b)}
+    print("%s: %d samples, %s: %d; the difference, %d samples, is the extra steps'" % (
+        short, sum(a.values()), long, sum(b.values()), sum(diff.values())), file=sys.stderr)
+    return percent({k: v for k, v in diff.items() if v != 0})
 
 
 def group_of(name):
@@ -49,7 +73,13 @@ def group_of(name):
 
 def main():
     files = sys.argv[1:]
-    per = [shares(f) for f in files]
+    if files and files[0] == "--steps":
+        if len(files) != 3:
+            sys.exit("usage: profile_shares.py --steps short.data long.data")
+        per = [step_shares(files[1], files[2])]
+        files = ["%s − %s" % (files[2], files[1])]
+    else:
+        per = [shares(f) for f in files]
     groups = [g for g, _ in GROUPS] + ["other"]
     print("| kernel group | " + " | ".join(files) + " |")
     print("|---|" + "---|" * len(files))

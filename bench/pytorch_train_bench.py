@@ -4,7 +4,8 @@ Trains the reference nanoGPT (scripts/gpt_reference.py) on CPU exactly the way n
 train.py does (random (B, T) windows of a uint16 train.bin, AdamW, grad clip), and prints ONE
 JSON line:
   {"impl": "pytorch", "torch": ..., "threads": ..., "config": {...},
-   "ms_per_step_median": ..., "ms_per_step_all": [...], "tokens_per_s": ..., "gflops": ...}
+   "ms_per_step_median": ..., "ms_per_step_all": [...], "ms_per_warmup_step": [...],
+   "tokens_per_s": ..., "gflops": ...}
 A "step" is one full training iteration: get_batch + forward + backward + clip + AdamW step +
 zero_grad. tokens_per_s = batch_size * block_size / median step time. gflops uses nanoGPT's
 estimate_mfu count, (6N + 12*L*H*Q*T) flops per token with N = parameters excluding wpe,
@@ -95,8 +96,11 @@ def main():
         optimizer.zero_grad(set_to_none=True)
         return loss.item()  # .item() also forces completion of all work in this step
 
+    warmup_ms = []
     for _ in range(args.warmup):
+        t0 = time.perf_counter()
         step()
+        warmup_ms.append((time.perf_counter() - t0) * 1e3)
     times_ms = []
     loss = float("nan")
     for _ in range(args.steps):
@@ -123,6 +127,7 @@ def main():
         },
         "ms_per_step_median": round(median_ms, 3),
         "ms_per_step_all": [round(t, 3) for t in times_ms],
+        "ms_per_warmup_step": [round(t, 3) for t in warmup_ms],
         "tokens_per_s": round(tokens_per_s, 1),
         "flops_per_token": flops_per_token,
         "gflops": round(flops_per_token * tokens_per_s / 1e9, 3),

@@ -1,10 +1,14 @@
 """Side-by-side training speed: lmul against PyTorch on the same model, data and thread count.
 
-For each config (the baby Shakespeare GPT and the 6-layer one), runs lmul and PyTorch
+For each config (the baby Shakespeare GPT, the 6-layer one and GPT-2 124M), runs lmul and PyTorch
 alternately for --rounds rounds (interleaved, so machine noise hits both alike), each round a
 fixed number of timed steps after untimed warmup steps, and prints a markdown table of medians:
 ms/step, tokens/s, achieved GFLOP/s (nanoGPT's estimate_mfu count: 6N + 12·L·H·Q·T per token,
-N = parameters without wpe) and lmul's speed-up. Dropout is 0 in both (the same work per step).
+N = parameters without wpe) and lmul's speed-up; then, per implementation, the first step ÷ the
+median timed step and the peak RSS (/usr/bin/time's maximum resident set, medians over rounds).
+Dropout is 0 in both (the same work per step). GPT-2 124M (T=1024, B=1, no bias, vocab 50304)
+trains on datasets/owt_sample (`lmul prepare gpt2 --input ../shared/data/owt_sample/... --out
+datasets/owt_sample`); the char configs on --data.
 
   /usr/bin/python3 bench/train_speed.py --lmul build/apps/lmul --data datasets/shakespeare_char \
       --threads 2 --rounds 3
@@ -31,7 +35,27 @@ CONFIGS = {
                                       n_embd=128, block_size=64, batch_size=12, steps=60, warmup=10),
     "6/6/384, T=256, B=64": dict(config="configs/shakespeare_char.toml", n_layer=6, n_head=6, n_embd=384,
                                  block_size=256, batch_size=64, steps=6, warmup=2),
+    "GPT-2 124M, T=1024, B=1": dict(config="configs/openwebtext_gpt2_124m.toml", n_layer=12, n_head=12, n_embd=768,
+                                    block_size=1024, batch_size=1, steps=3, warmup=1, vocab=50304,
+                                    data="datasets/owt_sample", beta2=0.95,
+                                    sets=["batch_size=1", "gradient_accumulation_steps=1"]),
 }
+
+
+def data_dir(args, c):
+    return os.path.join(ROOT, c["data"]) if "data" in c else args.data
+
+
+def vocab_of(args, c):
+    return c.get("vocab") or json.load(open(os.path.join(data_dir(args, c), "meta.json")))["vocab_size"]
+
+
+def timed(cmd, env=None):
+    """Runs cmd under /usr/bin/time; returns (stdout, peak RSS in MB)."""
+    r = subprocess.run(["/usr/bin/time", "-f", "maxrss_kb %M"] + cmd, check=True, env=env, capture_output=True,
+                       text=True)
+    kb = [int(l.split()[1]) for l in r.stderr.splitlines() if l.startswith("maxrss_kb ")][-1]
+    return r.stdout, kb / 1024.0
 
 
 def flops_per_token(c, vocab):
@@ -42,28 +66,31 @@ def flops_per_token(c, vocab):
 
 def run_lmul(args, c, extra):
     with tempfile.TemporaryDirectory() as d:
-        sets = ["dataset=" + args.data, "out_dir=" + d + "/run", "max_iters=%d" % (c["steps"] + c["warmup"]),
+        sets = ["dataset=" + data_dir(args, c), "out_dir=" + d + "/run", "always_save_checkpoint=false", "max_iters=%d" % (c["steps"] + c["warmup"]),
                 "eval_interval=1000000", "eval_iters=1", "log_interval=1", "dropout=0",
                 "threads=%d" % args.threads, "lr_decay_iters=%d" % (c["steps"] + c["warmup"] + 1),
-                "warmup_iters=1"] + extra
+                "warmup_iters=1"] + c.get("sets", []) + extra
         cmd = [args.lmul, "train", "-q", os.path.join(ROOT, c["config"])]
         for s in sets:
             cmd += ["--set", s]
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        _, rss = timed(cmd)
         lines = [json.loads(l) for l in open(d + "/run/metrics.jsonl")][1:]
-        ms = [l["ms_per_step"] for l in lines if "ms_per_step" in l][c["warmup"]:]
-        return statistics.median(ms)
+        all_ms = [l["ms_per_step"] for l in lines if "ms_per_step" in l]
+        ms = statistics.median(all_ms[c["warmup"]:])
+        return ms, all_ms[0] / ms, rss
 
 
 def run_torch(args, c):
     env = dict(os.environ, OMP_WAIT_POLICY="passive")
-    cmd = ["/usr/bin/python3", os.path.join(HERE, "pytorch_train_bench.py"), "--data", args.data,
+    cmd = ["/usr/bin/python3", os.path.join(HERE, "pytorch_train_bench.py"), "--data", data_dir(args, c),
            "--n-layer", str(c["n_layer"]), "--n-head", str(c["n_head"]), "--n-embd", str(c["n_embd"]),
            "--block-size", str(c["block_size"]), "--batch-size", str(c["batch_size"]),
-           "--vocab-size", str(args.vocab), "--steps", str(c["steps"]), "--warmup", str(c["warmup"]),
+           "--vocab-size", str(vocab_of(args, c)), "--beta2", str(c.get("beta2", 0.99)), "--steps", str(c["steps"]), "--warmup", str(c["warmup"]),
            "--threads", str(args.threads), "--dropout", "0"]
-    out = subprocess.run(cmd, check=True, env=env, capture_output=True, text=True).stdout
-    return json.loads(out.strip().splitlines()[-1])["ms_per_step_median"]
+    out, rss = timed(cmd, env)
+    j = json.loads(out.strip().splitlines()[-1])
+    first = (j["ms_per_warmup_step"] or j["ms_per_step_all"])[0]
+    return j["ms_per_step_median"], first / j["ms_per_step_median"], rss
 
 
 def common_args(p):
@@ -79,20 +106,26 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     common_args(p)
     p.add_argument("--arith", default="", help="e.g. arith.linear=lmul:m=4 for lmul (PyTorch stays exact)")
+    p.add_argument("--steps", type=int, default=0, help="timed steps per run (default: the config's)")
+    p.add_argument("--warmup", type=int, default=0, help="untimed steps before them (default: the config's)")
     p.add_argument("--baseline", default="", help="another lmul binary (e.g. an older build) timed in the same rounds")
     args = p.parse_args()
-    args.vocab = json.load(open(os.path.join(args.data, "meta.json")))["vocab_size"]
     extra = [args.arith] if args.arith else []
-    rows = []
+    rows, extras = [], []
     for name, c in CONFIGS.items():
         if args.only and args.only not in name:
             continue
-        lm, pt, bl = [], [], []
+        c = dict(c, steps=args.steps or c["steps"], warmup=args.warmup or c["warmup"])
+        lm, pt, bl, lx, px = [], [], [], [], []
         for r in range(args.rounds):
-            lm.append(run_lmul(args, c, extra))
-            pt.append(run_torch(args, c))
+            ms, first, rss = run_lmul(args, c, extra)
+            lm.append(ms)
+            lx.append((first, rss))
+            ms, first, rss = run_torch(args, c)
+            pt.append(ms)
+            px.append((first, rss))
             if args.baseline:
-                bl.append(run_lmul(argparse.Namespace(**dict(vars(args), lmul=args.baseline)), c, extra))
+                bl.append(run_lmul(argparse.Namespace(**dict(vars(args), lmul=args.baseline)), c, extra)[0])
             print("%s round %d: lmul %.1f ms, pytorch %.1f ms%s" % (
                 name, r + 1, lm[-1], pt[-1], ", baseline lmul %.1f ms" % bl[-1] if bl else ""), file=sys.stderr)
         if bl:
@@ -100,16 +133,23 @@ def main():
                 name, statistics.median(bl), statistics.median(pt) / statistics.median(bl),
                 statistics.median(bl) / statistics.median(lm)), file=sys.stderr)
         tok = c["batch_size"] * c["block_size"]
-        f = flops_per_token(c, args.vocab)
+        f = flops_per_token(c, vocab_of(args, c))
         ml, mp = statistics.median(lm), statistics.median(pt)
         rows.append("| %s | %.1f | %.0f | %.1f | %.1f | %.0f | %.1f | **%.2f×** |" % (
             name, ml, tok / ml * 1e3, f * tok / ml / 1e6, mp, tok / mp * 1e3, f * tok / mp / 1e6, mp / ml))
+        med = lambda xs, k: statistics.median(x[k] for x in xs)
+        extras.append("| %s | %.2f | %.2f | %.0f | %.0f |" % (name, med(lx, 0), med(px, 0), med(lx, 1), med(px, 1)))
     print("%s, %d threads, %s; `%s`" % (datetime.date.today(), args.threads, platform.processor() or platform.machine(),
                                        " ".join(["bench/train_speed.py"] + sys.argv[1:])))
     print()
     print("| config | lmul ms/step | lmul tokens/s | lmul GFLOP/s | PyTorch ms/step | PyTorch tokens/s | PyTorch GFLOP/s | lmul speed-up |")
     print("|---|---|---|---|---|---|---|---|")
     for r in rows:
+        print(r)
+    print()
+    print("| config | lmul first step ÷ median step | PyTorch first step ÷ median step | lmul peak RSS MB | PyTorch peak RSS MB |")
+    print("|---|---|---|---|---|")
+    for r in extras:
         print(r)
 
 
