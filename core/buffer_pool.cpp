@@ -1,8 +1,6 @@
 #include "core/buffer_pool.h"
 
 #include <cstdlib>
-
-#include <sys/mman.h>
 #include <mutex>
 #include <new>
 #include <unordered_map>
@@ -25,22 +23,6 @@ Pool& pool() {
   return p;
 }
 size_t padded_bytes(size_t n) { return ((n * sizeof(float) + 63) / 64) * 64; }
-
-// A large buffer starts on a 2 MiB boundary and asks for transparent huge pages over its whole
-// 2 MiB extents (the tail stays in 4 KiB pages: no memory is added): first touching it then takes
-// one page fault per 2 MiB instead of 512, which in a VM is most of a big model's first step.
-constexpr size_t kHugePage = size_t{2} << 20;
-constexpr size_t kHugeFrom = size_t{4} << 20;
-
-void* allocate(size_t bytes) {
-  if (bytes < kHugeFrom) return std::aligned_alloc(64, bytes);
-  void* b = nullptr;
-  if (posix_memalign(&b, kHugePage, bytes) != 0) return nullptr;
-#ifdef MADV_HUGEPAGE
-  madvise(b, bytes / kHugePage * kHugePage, MADV_HUGEPAGE);  // advice only: refusal changes nothing
-#endif
-  return b;
-}
 }  // namespace
 
 float* pool_acquire(size_t n) {
@@ -56,7 +38,7 @@ float* pool_acquire(size_t n) {
       return b;
     }
   }
-  void* b = allocate(padded_bytes(n));
+  void* b = std::aligned_alloc(64, padded_bytes(n));
   if (!b) throw std::bad_alloc();
   return static_cast<float*>(b);
 }
