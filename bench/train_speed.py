@@ -5,7 +5,7 @@ alternately for --rounds rounds (interleaved, so machine noise hits both alike),
 fixed number of timed steps after untimed warmup steps, and prints a markdown table of medians:
 ms/step, tokens/s, achieved GFLOP/s (nanoGPT's estimate_mfu count: 6N + 12·L·H·Q·T per token,
 N = parameters without wpe) and lmul's speed-up; then, per implementation, the first step ÷ the
-median timed step and the peak RSS (/usr/bin/time's maximum resident set, medians over rounds).
+median timed step and the peak RSS (each run's maximum resident set from wait4, medians over rounds).
 Dropout is 0 in both (the same work per step). GPT-2 124M (T=1024, B=1, no bias, vocab 50304)
 trains on datasets/owt_sample (`lmul prepare gpt2 --input ../shared/data/owt_sample/... --out
 datasets/owt_sample`); the char configs on --data.
@@ -51,11 +51,16 @@ def vocab_of(args, c):
 
 
 def timed(cmd, env=None):
-    """Runs cmd under /usr/bin/time; returns (stdout, peak RSS in MB)."""
-    r = subprocess.run(["/usr/bin/time", "-f", "maxrss_kb %M"] + cmd, check=True, env=env, capture_output=True,
-                       text=True)
-    kb = [int(l.split()[1]) for l in r.stderr.splitlines() if l.startswith("maxrss_kb ")][-1]
-    return r.stdout, kb / 1024.0
+    """Runs cmd; returns (stdout, its peak RSS in MB: ru_maxrss of that one child, from wait4)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if proc.returncode != 0:
+            raise subprocess.CalledProcessError(proc.returncode, cmd, out.read(), err.read())
+        return out.read().decode(), usage.ru_maxrss / 1024.0
 
 
 def flops_per_token(c, vocab):
