@@ -1,10 +1,12 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
 #include "arith_test_util.h"
 #include "core/arith/arith.h"
+#include "core/arith/fp8_scaling.h"
 #include "core/arith/minifloat.h"
 #include "core/error.h"
 
@@ -141,6 +143,50 @@ TEST_SUITE("arith.fp8") {
     CHECK(r->state() != saved);
     auto other = make_multiplier("fp8:e4m3,scale=delayed,history=3");
     CHECK_THROWS_AS(other->set_state(saved), Error);
+  }
+
+  TEST_CASE("the amax taken while rounding is max |x| of the block, +Inf for any NaN or Inf") {
+    // Padded rows (ld > cols): the padding holds larger values and a NaN, which must not count.
+    for (const int64_t rows : {1, 3, 200}) {  // 200·97 elements: the OpenMP-parallel path
+      const int64_t cols = 97, ld = 101;
+      std::vector<float> x(static_cast<size_t>(rows * ld)), out(static_cast<size_t>(rows * cols));
+      float want = 0.0f;
+      for (int64_t i = 0; i < rows; ++i)
+        for (int64_t j = 0; j < ld; ++j) {
+          const float v = j < cols ? std::ldexp(static_cast<float>((i * 31 + j * 17) % 53) - 26.0f, -(j % 7))
+                                   : (j == cols ? NAN : 1e30f);
+          x[static_cast<size_t>(i * ld + j)] = v;
+          if (j < cols) want = std::max(want, std::fabs(v));
+        }
+      x[1] = -0.0f;
+      float got = -1.0f;
+      round_minifloat(MiniFloat::e4m3(), Rounding::nearest, x.data(), rows, cols, ld, out.data(), 0.25f, 0, &got);
+      CHECK(bits(got) == bits(want));
+      CHECK(bits(amax(x.data(), rows, cols, ld)) == bits(want));
+      got = -1.0f;
+      round_minifloat(MiniFloat::e5m2(), Rounding::stochastic, x.data(), rows, cols, ld, out.data(), 1.0f, 9, &got);
+      CHECK(bits(got) == bits(want));
+      for (const float bad : {NAN, -INFINITY}) {
+        const float keep = x[static_cast<size_t>((rows - 1) * ld + cols - 1)];
+        x[static_cast<size_t>((rows - 1) * ld + cols - 1)] = bad;
+        round_minifloat(MiniFloat::e4m3(), Rounding::nearest, x.data(), rows, cols, ld, out.data(), 1.0f, 0, &got);
+        CHECK(got == INFINITY);
+        CHECK(amax(x.data(), rows, cols, ld) == INFINITY);
+        x[static_cast<size_t>((rows - 1) * ld + cols - 1)] = keep;
+      }
+    }
+    // Delayed scaling records that amax: a NaN tensor joins the window as +Inf and the scale stays.
+    auto m = make_multiplier("fp8:e4m3,scale=delayed,history=4");
+    const float big = 100.0f, nan = NAN, small = 1.0f;
+    float out;
+    m->quantize(Role::weight, &big, 1, 1, 1, &out);  // window {100} → 448/100 → 2^2
+    m->quantize(Role::weight, &nan, 1, 1, 1, &out);  // used 2^2; window {100, Inf} → keeps 2^2
+    CHECK(std::isnan(out));
+    m->quantize(Role::weight, &small, 1, 1, 1, &out);
+    CHECK(out == 1.0f);
+    const float third = 1.0f / 3.0f;
+    m->quantize(Role::weight, &third, 1, 1, 1, &out);  // still 2^2: 1/3·4 = 1.333 → 1.375 in e4m3
+    CHECK(out == 1.375f / 4.0f);
   }
 
   TEST_CASE("fp8 specs spell every option and reject impossible ones") {

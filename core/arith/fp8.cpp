@@ -55,9 +55,16 @@ class Fp8 final : public Multiplier {
 
   bool quantize(Role role, const float* x, int64_t rows, int64_t cols, int64_t ld, float* out) override {
     const auto r = static_cast<size_t>(role);
-    const float scale = scalers_[r].scale_for(x, rows, cols, ld);
+    AmaxScaler& scaler = scalers_[r];
     const uint64_t key = rounding_ == Rounding::stochastic ? stream_.next_key() : 0;
-    round_minifloat(formats_[r], rounding_, x, rows, cols, ld, out, scale, key);
+    if (scaler.mode() == Scaling::delayed) {  // the previous scale; this amax taken while rounding
+      float a = 0.0f;
+      round_minifloat(formats_[r], rounding_, x, rows, cols, ld, out, scaler.scale(), key, &a);
+      scaler.record(a);
+    } else {
+      const float scale = scaler.scale_for(x, rows, cols, ld);
+      round_minifloat(formats_[r], rounding_, x, rows, cols, ld, out, scale, key);
+    }
     return true;
   }
 

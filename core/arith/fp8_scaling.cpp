@@ -1,22 +1,22 @@
 #include "core/arith/fp8_scaling.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <limits>
 
 namespace lmul::arith {
 
 float amax(const float* x, int64_t rows, int64_t cols, int64_t ld) {
-  float m = 0.0f;
-  bool finite = true;
-#pragma omp parallel for schedule(static) reduction(max : m) reduction(&& : finite) if (rows * cols > 16384)
-  for (int64_t i = 0; i < rows; ++i)
-    for (int64_t j = 0; j < cols; ++j) {
-      const float a = std::fabs(x[i * ld + j]);
-      finite = finite && std::isfinite(a);
-      m = std::max(m, a);
-    }
-  return finite ? m : std::numeric_limits<float>::infinity();
+  // Integer max of the |x| bit patterns (see round_minifloat): vectorises, and Inf/NaN land on top.
+  uint32_t hi = 0;
+#pragma omp parallel for schedule(static) reduction(max : hi) if (rows * cols > 16384)
+  for (int64_t i = 0; i < rows; ++i) {
+    const float* xi = x + i * ld;
+#pragma omp simd reduction(max : hi)
+    for (int64_t j = 0; j < cols; ++j) hi = std::max(hi, std::bit_cast<uint32_t>(xi[j]) & 0x7FFFFFFFu);
+  }
+  return hi >= 0x7F800000u ? std::numeric_limits<float>::infinity() : std::bit_cast<float>(hi);
 }
 
 AmaxScaler::AmaxScaler(Scaling mode, int history, int margin, float fmax) : mode_(mode), margin_(margin), fmax_(fmax) {
@@ -40,14 +40,18 @@ float AmaxScaler::scale_for(const float* x, int64_t rows, int64_t cols, int64_t 
       return scale_;
     case Scaling::delayed: {
       const float used = scale_;
-      history_[pos_] = amax(x, rows, cols, ld);
-      pos_ = (pos_ + 1) % static_cast<uint32_t>(history_.size());
-      count_ = std::min<uint32_t>(count_ + 1, static_cast<uint32_t>(history_.size()));
-      scale_ = compute(*std::max_element(history_.begin(), history_.begin() + count_));
+      record(amax(x, rows, cols, ld));
       return used;
     }
   }
   return 1.0f;
+}
+
+void AmaxScaler::record(float a) {
+  history_[pos_] = a;
+  pos_ = (pos_ + 1) % static_cast<uint32_t>(history_.size());
+  count_ = std::min<uint32_t>(count_ + 1, static_cast<uint32_t>(history_.size()));
+  scale_ = compute(*std::max_element(history_.begin(), history_.begin() + count_));
 }
 
 void AmaxScaler::save(StateWriter& w) const {

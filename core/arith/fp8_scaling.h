@@ -32,6 +32,10 @@ class AmaxScaler {
   // The scale to use for a rows×cols tensor (row stride ld); updates the history.
   float scale_for(const float* x, int64_t rows, int64_t cols, int64_t ld);
   float scale() const { return scale_; }
+  Scaling mode() const { return mode_; }
+  // Delayed scaling split in two, for callers that take the amax in their own pass over the
+  // tensor: use scale(), then record(amax) — the same as scale_for.
+  void record(float amax);
 
   void save(StateWriter& w) const;
   void load(StateReader& r);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <limits>
 
 #include "core/arith/counter_random.h"
 #include "core/error.h"
@@ -171,34 +172,62 @@ struct Kernel {
   }
 };
 
+// One row; the scaling, the amax and the rounding mode are template parameters so that each
+// combination compiles to its own straight vector loop (a run-time flag in the loop body kept the
+// compiler from vectorising the unscaled one).
+template <bool kStochastic, bool kScaled, bool kAmax>
+uint32_t round_row(const Kernel& kern, const float* xi, float* oi, int64_t cols, float scale, float inv, uint64_t key,
+                   int64_t first) {
+  uint32_t hi = 0;
+#pragma omp simd reduction(max : hi)
+  for (int64_t j = 0; j < cols; ++j) {
+    const uint32_t b = std::bit_cast<uint32_t>(xi[j]);
+    if constexpr (kAmax) hi = std::max(hi, b & 0x7FFFFFFFu);
+    const float v = kScaled ? xi[j] * scale : xi[j];
+    float q;
+    if constexpr (kStochastic)
+      q = std::bit_cast<float>(
+          kern.stochastic(std::bit_cast<uint32_t>(v), random_bits(key, static_cast<uint64_t>(first + j))));
+    else
+      q = std::bit_cast<float>(kern.nearest(std::bit_cast<uint32_t>(v)));
+    oi[j] = kScaled ? q * inv : q;
+  }
+  return hi;
+}
+
+template <bool kStochastic, bool kScaled, bool kAmax>
+uint32_t round_block(const Kernel& kern, const float* x, int64_t rows, int64_t cols, int64_t ld, float* out,
+                     float scale, uint64_t key) {
+  const float inv = 1.0f / scale;  // exact: scale is a power of two
+  // The largest |x| bit pattern: for non-negative floats integer order is float order, and every
+  // Inf or NaN pattern lies above every finite one. One integer max per vector, in the same pass.
+  uint32_t hi = 0;
+#pragma omp parallel for schedule(static) reduction(max : hi) if (rows * cols > 16384)
+  for (int64_t i = 0; i < rows; ++i)
+    hi = std::max(
+        hi, round_row<kStochastic, kScaled, kAmax>(kern, x + i * ld, out + i * cols, cols, scale, inv, key, i * cols));
+  return hi;
+}
+
+template <bool kStochastic>
+uint32_t round_any(const Kernel& kern, const float* x, int64_t rows, int64_t cols, int64_t ld, float* out, float scale,
+                   uint64_t key, bool amax) {
+  if (scale != 1.0f)
+    return amax ? round_block<kStochastic, true, true>(kern, x, rows, cols, ld, out, scale, key)
+                : round_block<kStochastic, true, false>(kern, x, rows, cols, ld, out, scale, key);
+  return amax ? round_block<kStochastic, false, true>(kern, x, rows, cols, ld, out, scale, key)
+              : round_block<kStochastic, false, false>(kern, x, rows, cols, ld, out, scale, key);
+}
+
 }  // namespace
 
 void round_minifloat(const MiniFloat& f, Rounding rounding, const float* x, int64_t rows, int64_t cols, int64_t ld,
-                     float* out, float scale, uint64_t key) {
+                     float* out, float scale, uint64_t key, float* amax) {
   const Kernel kern(f);
-  const float inv = 1.0f / scale;  // exact: scale is a power of two
-  const bool scaled = scale != 1.0f;
-#pragma omp parallel for schedule(static) if (rows * cols > 16384)
-  for (int64_t i = 0; i < rows; ++i) {
-    const float* xi = x + i * ld;
-    float* oi = out + i * cols;
-    if (rounding == Rounding::nearest) {
-#pragma omp simd
-      for (int64_t j = 0; j < cols; ++j) {
-        const float v = scaled ? xi[j] * scale : xi[j];
-        const float q = std::bit_cast<float>(kern.nearest(std::bit_cast<uint32_t>(v)));
-        oi[j] = scaled ? q * inv : q;
-      }
-    } else {
-#pragma omp simd
-      for (int64_t j = 0; j < cols; ++j) {
-        const float v = scaled ? xi[j] * scale : xi[j];
-        const uint32_t rnd = random_bits(key, static_cast<uint64_t>(i * cols + j));
-        const float q = std::bit_cast<float>(kern.stochastic(std::bit_cast<uint32_t>(v), rnd));
-        oi[j] = scaled ? q * inv : q;
-      }
-    }
-  }
+  const uint32_t hi = rounding == Rounding::nearest
+                          ? round_any<false>(kern, x, rows, cols, ld, out, scale, key, amax != nullptr)
+                          : round_any<true>(kern, x, rows, cols, ld, out, scale, key, amax != nullptr);
+  if (amax) *amax = hi >= 0x7F800000u ? std::numeric_limits<float>::infinity() : std::bit_cast<float>(hi);
 }
 
 }  // namespace lmul::arith

@@ -47,8 +47,10 @@ float round_stochastic_ref(const MiniFloat& f, float x, uint32_t r);
 
 // out[i·cols + j] = round(x[i·ld + j]·scale)/scale for a rows×cols block. scale must be a power of
 // two (then both the scaling and the dequantisation are exact). Stochastic rounding draws
-// random_bits(key, i·cols + j).
+// random_bits(key, i·cols + j). With amax given, *amax = max |x| over the block, +Inf when any
+// element is NaN or ±Inf (fp8_scaling.h's amax, taken in the same pass: delayed scaling records the
+// amax of the tensor it has just rounded with the previous scale).
 void round_minifloat(const MiniFloat& f, Rounding rounding, const float* x, int64_t rows, int64_t cols, int64_t ld,
-                     float* out, float scale = 1.0f, uint64_t key = 0);
+                     float* out, float scale = 1.0f, uint64_t key = 0, float* amax = nullptr);
 
 }  // namespace lmul::arith
