@@ -202,6 +202,11 @@ TEST_SUITE("arith.lmul") {
           check_gemm(LMulVariant::formula, (M % 2) ? 3 : 5, tt & 1, tt & 2, N % 2 == 1, M, N, K, 0.1);
         }
     check_gemm(LMulVariant::formula, 23, false, false, false, 20, 20, 500, 0.0);
+    // Large enough (M·N·K > 65536) for the split to run on several threads, in every layout.
+    for (int tt = 0; tt < 4; ++tt) {
+      CAPTURE(tt);
+      check_gemm(LMulVariant::formula, 4, tt & 1, tt & 2, tt == 1, 40, 50, 61, 0.1);
+    }
   }
 
   TEST_CASE("L-Mul GEMMs with NaN, Inf or out-of-range exponents follow the definition") {

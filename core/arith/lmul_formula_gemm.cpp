@@ -16,39 +16,65 @@ namespace lmul::arith {
 
 namespace {
 
-struct Split {
-  float e, m;
-};
-
-Split split(float a) {
+// a = e + m with e = ±2^e_a (sign and exponent bits) and m = a − e; zero and subnormal a give
+// (0, 0). Written with selects so that the loops below vectorise.
+inline float power_part(float a) {
   const uint32_t b = std::bit_cast<uint32_t>(a);
-  if ((b & 0x7F800000u) == 0) return {0.0f, 0.0f};
-  const float e = std::bit_cast<float>(b & 0xFF800000u);  // sign and exponent: ±2^e_a
-  return {e, a - e};
+  return (b & 0x7F800000u) == 0 ? 0.0f : std::bit_cast<float>(b & 0xFF800000u);
 }
 
-bool all_finite(const float* x, int64_t rows, int64_t cols, int64_t ld) {
-  uint32_t hi = 0;  // largest exponent field; 255 = Inf or NaN
-#pragma omp parallel for schedule(static) reduction(max : hi) if (rows * cols > 65536)
-  for (int64_t i = 0; i < rows; ++i) {
-    const float* xi = x + i * ld;
+// The exponent field of a, for the finiteness check taken in the same pass (255 = Inf or NaN).
+inline uint32_t exponent_field(float a) { return std::bit_cast<uint32_t>(a) & 0x7F800000u; }
+
+// [A_e | A_m] for every stored row of an operand of `rows` × `len` (stride ld), kept in the
+// operand's own layout so that every loop reads and writes contiguously:
+//   A as stored M×K (ta = false) → M×2K, row i = [A_e(i,·) | A_m(i,·)];
+//   A as stored K×M (ta = true)  → 2K×M, rows k and K + k = A_e(·,k) and A_m(·,k).
+// Called inside a parallel region, whose threads share the rows; returns the largest exponent field
+// among this thread's rows.
+uint32_t split_a(const float* A, int64_t rows, int64_t len, int64_t ld, bool by_rows, float* A2) {
+  uint32_t hi = 0;
+#pragma omp for schedule(static) nowait
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* a = A + r * ld;
+    float* e = by_rows ? A2 + r * 2 * len : A2 + r * len;
+    float* m = by_rows ? e + len : A2 + (rows + r) * len;
 #pragma omp simd reduction(max : hi)
-    for (int64_t j = 0; j < cols; ++j) hi = std::max(hi, std::bit_cast<uint32_t>(xi[j]) & 0x7F800000u);
+    for (int64_t k = 0; k < len; ++k) {
+      const float pe = power_part(a[k]);
+      hi = std::max(hi, exponent_field(a[k]));
+      e[k] = pe;
+      m[k] = pe == 0.0f ? 0.0f : a[k] - pe;
+    }
   }
-  return hi != 0x7F800000u;
+  return hi;
+}
+
+// [[B + c·B_e], [B_e]] in B's own layout:
+//   B as stored K×N (tb = false) → 2K×N, rows k and K + k;
+//   B as stored N×K (tb = true)  → N×2K, row j = [B(·,j) + c·B_e(·,j) | B_e(·,j)].
+uint32_t split_b(const float* B, int64_t rows, int64_t len, int64_t ld, bool by_rows, float c, float* B2) {
+  uint32_t hi = 0;
+#pragma omp for schedule(static)
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* b = B + r * ld;
+    float* top = by_rows ? B2 + r * 2 * len : B2 + r * len;
+    float* bottom = by_rows ? top + len : B2 + (rows + r) * len;
+#pragma omp simd reduction(max : hi)
+    for (int64_t k = 0; k < len; ++k) {
+      const float pe = power_part(b[k]);
+      hi = std::max(hi, exponent_field(b[k]));
+      top[k] = pe == 0.0f ? 0.0f : b[k] + c * pe;  // exact for M ≤ 22 (≤ M + 2 bits)
+      bottom[k] = pe;
+    }
+  }
+  return hi;
 }
 
 }  // namespace
 
 void lmul_formula_gemm(const Gemm& g, int m) {
   if (g.M == 0 || g.N == 0) return;
-  // Inf·0 inside the split terms would make NaN where the definition gives ±Inf: such GEMMs take
-  // the reference path.
-  if (!all_finite(g.A, g.ta ? g.K : g.M, g.ta ? g.M : g.K, g.lda) ||
-      !all_finite(g.B, g.tb ? g.N : g.K, g.tb ? g.K : g.N, g.ldb)) {
-    lmul_gemm_ref(LMulVariant::formula, g, m);
-    return;
-  }
   const int64_t M = g.M, N = g.N, K = g.K;
   const float c = std::ldexp(1.0f, -lmul_l(m));
   thread_local std::vector<float> a2, b2;
@@ -56,31 +82,30 @@ void lmul_formula_gemm(const Gemm& g, int m) {
   b2.resize(static_cast<size_t>(2 * K * N));
   float* A2 = a2.data();
   float* B2 = b2.data();
+  uint32_t hi_a = 0, hi_b = 0;
 #pragma omp parallel if (M * N * K > 65536)
   {
-#pragma omp for schedule(static) nowait
-    for (int64_t i = 0; i < M; ++i)
-      for (int64_t k = 0; k < K; ++k) {
-        const Split s = split(g.ta ? g.A[k * g.lda + i] : g.A[i * g.lda + k]);
-        A2[i * 2 * K + k] = s.e;
-        A2[i * 2 * K + K + k] = s.m;
-      }
-#pragma omp for schedule(static)
-    for (int64_t k = 0; k < K; ++k)
-      for (int64_t j = 0; j < N; ++j) {
-        const float b = g.tb ? g.B[j * g.ldb + k] : g.B[k * g.ldb + j];
-        const Split s = split(b);
-        B2[k * N + j] = s.e == 0.0f ? 0.0f : b + c * s.e;  // exact for M ≤ 22 (≤ M + 2 bits)
-        B2[(K + k) * N + j] = s.e;
-      }
+    // Stored A: M rows of K (ta = false) or K rows of M; stored B: K rows of N or N rows of K.
+    const uint32_t ha = g.ta ? split_a(g.A, K, M, g.lda, false, A2) : split_a(g.A, M, K, g.lda, true, A2);
+    const uint32_t hb = g.tb ? split_b(g.B, N, K, g.ldb, true, c, B2) : split_b(g.B, K, N, g.ldb, false, c, B2);
+#pragma omp critical
+    {
+      hi_a = std::max(hi_a, ha);
+      hi_b = std::max(hi_b, hb);
+    }
+  }
+  // Inf·0 inside the split terms would make NaN where the definition gives ±Inf: such GEMMs take
+  // the reference path.
+  if (hi_a == 0x7F800000u || hi_b == 0x7F800000u) {
+    lmul_gemm_ref(LMulVariant::formula, g, m);
+    return;
   }
   Gemm h = g;
-  h.ta = h.tb = false;
   h.K = 2 * K;
   h.A = A2;
-  h.lda = 2 * K;
+  h.lda = g.ta ? M : 2 * K;
   h.B = B2;
-  h.ldb = N;
+  h.ldb = g.tb ? 2 * K : N;
   sgemm(h);
 }
 
