@@ -42,6 +42,25 @@ CONFIGS = {
 }
 
 
+def machine():
+    """'CPU model, OpenBLAS core <name>': what every table must name (the core is the one OpenBLAS picks
+    here, OPENBLAS_CORETYPE included, asked of the library itself)."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    try:
+        import ctypes
+        lib = ctypes.CDLL("libopenblas.so.0")
+        lib.openblas_get_corename.restype = ctypes.c_char_p
+        core = lib.openblas_get_corename().decode()
+    except (OSError, AttributeError):
+        core = "unknown"
+    return "%s, OpenBLAS core %s" % (cpu, core)
+
+
 def data_dir(args, c):
     return os.path.join(ROOT, c["data"]) if "data" in c else args.data
 
@@ -144,7 +163,7 @@ def main():
             name, ml, tok / ml * 1e3, f * tok / ml / 1e6, mp, tok / mp * 1e3, f * tok / mp / 1e6, mp / ml))
         med = lambda xs, k: statistics.median(x[k] for x in xs)
         extras.append("| %s | %.2f | %.2f | %.0f | %.0f |" % (name, med(lx, 0), med(px, 0), med(lx, 1), med(px, 1)))
-    print("%s, %d threads, %s; `%s`" % (datetime.date.today(), args.threads, platform.processor() or platform.machine(),
+    print("%s, %d threads, %s; `%s`" % (datetime.date.today(), args.threads, machine(),
                                        " ".join(["bench/train_speed.py"] + sys.argv[1:])))
     print()
     print("| config | lmul ms/step | lmul tokens/s | lmul GFLOP/s | PyTorch ms/step | PyTorch tokens/s | PyTorch GFLOP/s | lmul speed-up |")

@@ -435,8 +435,9 @@ int64_t tokens_per_iter(const TrainConfig& c) { return c.gradient_accumulation_s
 void announce(const Run& r) {
   if (!r.root()) return;
   const TrainConfig& c = r.c;
-  fmt::print(stderr, "lmul train: {} params ({} non-embedding), {} tokens/iter, {} threads\n",
-             r.model->num_params(false), r.model->num_params(), tokens_per_iter(c), omp_get_max_threads());
+  fmt::print(stderr, "lmul train: {} params ({} non-embedding), {} tokens/iter, {} threads, OpenBLAS core {}\n",
+             r.model->num_params(false), r.model->num_params(), tokens_per_iter(c), omp_get_max_threads(),
+             openblas_get_corename());
   fmt::print(stderr, "arith: linear={} attention={} head={} embedding={} backward={}\n", c.arith.linear,
              c.arith.attention, c.arith.head, c.arith.embedding, c.arith.backward);
   for (const auto& [module, spec] : c.arith.modules) fmt::print(stderr, "arith: {}={}\n", module, spec);
