@@ -88,8 +88,13 @@ class Matmul(unittest.TestCase):
                 self.assertEqual(bits(lmul.numerics.mul(x, y, spec)).tolist(), bits(want).tolist())
 
     def test_transposes_and_layouts_agree(self):
+        # Elementwise rounding makes the operands layout-free. lmul's own L-Mul bits kernel then sums
+        # in one order whatever the layout: bit for bit. The others end in cblas_sgemm, whose
+        # transposed and plain paths may round differently where OpenBLAS picks another kernel
+        # (OPENBLAS_CORETYPE=SkylakeX or Cooperlake): there, the sums' own fp32 error.
         a, b = sample(33 * 70, 5).reshape(33, 70), sample(70 * 21, 6).reshape(70, 21)
-        for spec in ["lmul:m=4", "lmul:m=3,variant=formula", "bf16"]:  # elementwise rounding: layout-free
+        mag = np.abs(a).astype(np.float64) @ np.abs(b)
+        for spec in ["lmul:m=4", "lmul:m=3,variant=formula", "bf16"]:
             with self.subTest(spec=spec):
                 c = lmul.matmul(a, b, spec)
                 self.assertEqual(c.shape, (33, 21))
@@ -97,7 +102,10 @@ class Matmul(unittest.TestCase):
                               lmul.matmul(a.T.copy(), b, spec, trans_a=True),
                               lmul.matmul(a, b.T.copy(), spec, trans_b=True),
                               lmul.matmul(a.T.copy(), b.T, spec, trans_a=True, trans_b=True)):
-                    self.assertEqual(bits(other).tolist(), bits(c).tolist())
+                    if spec == "lmul:m=4":
+                        self.assertEqual(bits(other).tolist(), bits(c).tolist())
+                    else:
+                        self.assertLessEqual((np.abs(other - c) / mag).max(), 4 * 70 * 2.0**-24)  # 2·γ(2K)
         exact = lmul.matmul(a, b, "exact")
         self.assertLess(np.abs(exact - a.astype(np.float64) @ b).max(), 1e-4)
         lm = lmul.matmul(a, b, "lmul:m=4")

