@@ -59,5 +59,6 @@ def main():
                 print("| `%s`%s | %.1f | %.2f× |" % (f, b, m, m / statistics.median(ms[("exact", b)])))
         print()
 
+
 if __name__ == "__main__":
     main()
